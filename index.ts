@@ -1,0 +1,129 @@
+// The shell: reads the environment, keeps a XEP-0114 component connection to
+// the XMPP server up (retrying with backoff), feeds every stanza to the pure
+// core (lib/service.ts) with the time and a fresh id prefix, and sends what
+// the core returns. Nothing here decides anything about MUC.
+import { component } from "@xmpp/component";
+import debug from "@xmpp/debug";
+import { parseEnv } from "./lib/config.ts";
+import { defaultConfig, type ServiceConfig } from "./lib/context.ts";
+import { handle, initialState, type Input, type ServiceState } from "./lib/service.ts";
+import type { Element } from "./lib/stanza.ts";
+
+export interface ServiceOptions {
+  service: string;
+  domain: string;
+  password: string;
+  debug?: boolean;
+  config?: Partial<ServiceConfig>;
+  log?: (line: string) => void;
+}
+
+export interface RunningService {
+  /** Resolves once the component is authenticated (again, after a reconnect). */
+  online(): Promise<void>;
+  /** The core's current state (for tests and introspection). */
+  state(): ServiceState;
+  /** Tell every occupant the service is going away (332), then disconnect. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const log = options.log ?? ((line: string) => console.error(`[muc] ${line}`));
+  const config: ServiceConfig = { ...defaultConfig, ...options.config, domain: options.domain };
+  const xmpp = component({ service: options.service, domain: options.domain, password: options.password });
+  // We route every stanza ourselves: drop the wrapper's middleware (it answers
+  // IQs on its own and throws on a `from` it cannot parse) and its fixed-delay
+  // reconnect, which the loop below replaces with one that backs off.
+  xmpp.removeAllListeners("element");
+  xmpp.reconnect.stop();
+  if (options.debug) debug(xmpp, true);
+
+  let state = initialState();
+  let sequence = 0;
+  const boot = Date.now().toString(36);
+  let stopping = false;
+  let online = false;
+  let onlineWaiters: (() => void)[] = [];
+
+  const send = (stanzas: Element[]) => {
+    for (const stanza of stanzas) xmpp.send(stanza).catch((err: Error) => log(`could not send a ${stanza.name}: ${err.message}`));
+  };
+  const dispatch = (input: Input) => {
+    const ctx = { config, now: Date.now(), nonce: `${boot}-${++sequence}` };
+    const [next, out] = handle(state, input, ctx);
+    state = next;
+    if (online) send(out);
+  };
+
+  xmpp.on("stanza", (stanza: Element) => {
+    try {
+      dispatch({ kind: "stanza", stanza });
+    } catch (err) {
+      // A bug must cost one stanza, never the service.
+      log(`internal error on ${stanza.toString().slice(0, 300)}: ${(err as Error).stack}`);
+    }
+  });
+  xmpp.on("error", (err: Error) => log(`connection error: ${err.message}`));
+
+  const connectOnce = async () => {
+    await xmpp.connect(options.service);
+    const authenticated = new Promise<void>((resolve, reject) => {
+      xmpp.once("online", () => resolve());
+      xmpp.once("error", reject);
+      xmpp.once("disconnect", () => reject(new Error("the server closed the connection")));
+    });
+    await xmpp.open({ domain: options.domain });
+    await authenticated;
+  };
+
+  const keepConnected = async () => {
+    let delay = 500;
+    while (!stopping) {
+      try {
+        await connectOnce();
+        online = true;
+        delay = 500;
+        log(`online as ${options.domain} via ${options.service}`);
+        for (const wake of onlineWaiters) wake();
+        onlineWaiters = [];
+        await new Promise((resolve) => xmpp.once("disconnect", resolve));
+        online = false;
+        if (!stopping) log(`disconnected from ${options.service}; reconnecting`);
+      } catch (err) {
+        online = false;
+        const reason = (err as Error).message || (err as { condition?: string }).condition || String(err);
+        log(`cannot connect to ${options.service} as ${options.domain}: ${reason}; retrying in ${delay / 1000}s`);
+        await xmpp.disconnect().catch(() => {});
+      }
+      if (!stopping) await sleep(delay);
+      delay = Math.min(delay * 2, 30_000);
+    }
+  };
+  void keepConnected();
+
+  return {
+    online: () => (online ? Promise.resolve() : new Promise<void>((resolve) => onlineWaiters.push(resolve))),
+    state: () => state,
+    async stop() {
+      stopping = true;
+      if (online) dispatch({ kind: "shutdown" });
+      await xmpp.stop().catch(() => {});
+    },
+  };
+}
+
+if (import.meta.main) {
+  const parsed = parseEnv(process.env);
+  if (!parsed.ok) {
+    console.error(`configuration error: ${parsed.error}`);
+    process.exit(2);
+  }
+  const { settings } = parsed;
+  const service = await startService({ ...settings, domain: settings.config.domain, config: settings.config });
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.on(signal, () => {
+      void service.stop().finally(() => process.exit(0));
+    });
+}

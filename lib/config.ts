@@ -1,0 +1,79 @@
+// Configuration from the environment (Bun loads .env): parsed by a pure
+// function so a bad value is reported as one line naming the variable.
+import { defaultConfig, type ServiceConfig } from "./context.ts";
+
+export interface Settings {
+  /** Where the server's component port is: xmpp://host:port. */
+  service: string;
+  /** The shared secret (XEP-0114 handshake). */
+  password: string;
+  /** Print the XML stream (@xmpp/debug). */
+  debug: boolean;
+  config: ServiceConfig;
+}
+
+export type Env = Record<string, string | undefined>;
+
+const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+const BARE_JID = /^[^@/\s]+@[^@/\s]+$|^[^@/\s]+$/;
+
+class ConfigError extends Error {}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return n;
+}
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: false; error: string } {
+  try {
+    const service = env.XMPP_SERVICE || "xmpp://127.0.0.1:5347";
+    let url: URL;
+    try {
+      url = new URL(service);
+    } catch {
+      throw new ConfigError(`XMPP_SERVICE must be a URL like xmpp://127.0.0.1:5347, got "${service}"`);
+    }
+    if (url.protocol !== "xmpp:" || !url.hostname) throw new ConfigError(`XMPP_SERVICE must be a URL like xmpp://127.0.0.1:5347, got "${service}"`);
+    const domain = env.XMPP_DOMAIN?.trim().toLowerCase();
+    if (!domain) throw new ConfigError("XMPP_DOMAIN is not set: the component's domain, e.g. muc.example.org");
+    if (!DOMAIN.test(domain)) throw new ConfigError(`XMPP_DOMAIN is not a valid domain name: "${env.XMPP_DOMAIN}"`);
+    const password = env.XMPP_PASSWORD;
+    if (!password) throw new ConfigError("XMPP_PASSWORD is not set: the component secret shared with the server");
+    const admins = (env.MUC_ADMINS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
+    for (const admin of admins) if (!BARE_JID.test(admin)) throw new ConfigError(`MUC_ADMINS must be bare JIDs separated by commas, got "${admin}"`);
+    const maxHistoryLength = integer(env, "MUC_MAX_HISTORY_LENGTH", defaultConfig.maxHistoryLength, 0, 10_000);
+    return {
+      ok: true,
+      settings: {
+        service,
+        password,
+        debug: flag(env, "XMPP_DEBUG", false),
+        config: {
+          domain,
+          admins,
+          name: env.MUC_NAME || defaultConfig.name,
+          lockRooms: flag(env, "MUC_LOCK_ROOMS", defaultConfig.lockRooms),
+          historyLength: integer(env, "MUC_HISTORY_LENGTH", defaultConfig.historyLength, 0, maxHistoryLength),
+          maxHistoryLength,
+          maxNickLength: integer(env, "MUC_MAX_NICK_LENGTH", defaultConfig.maxNickLength, 1, 1023),
+          maxOccupants: integer(env, "MUC_MAX_OCCUPANTS", defaultConfig.maxOccupants, 0, 1_000_000),
+          maxStanzaChars: integer(env, "MUC_MAX_STANZA_CHARS", defaultConfig.maxStanzaChars, 1024, 512 * 1024),
+        },
+      },
+    };
+  } catch (e) {
+    if (e instanceof ConfigError) return { ok: false, error: e.message };
+    throw e;
+  }
+}

@@ -1,0 +1,103 @@
+// XEP-0045 §6 Service Discovery (XEP-0030): the service's identity and its
+// public rooms (§6.1–§6.3), a room's identity, features and muc#roominfo
+// form (§6.4), and a room's items (§6.5).
+import type { Context } from "./context.ts";
+import type { PersistentMap } from "./persistent-map.ts";
+import type { Room } from "./room.ts";
+import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
+
+export const VERSION = "0.1.0";
+
+export function serviceInfo(iq: Element, ctx: Context): Element[] {
+  if (iq.getChild("query")?.attrs.node) return errorReply(iq, "item-not-found");
+  return [
+    iqResult(
+      iq,
+      xml(
+        "query",
+        { xmlns: NS.discoInfo },
+        xml("identity", { category: "conference", type: "text", name: ctx.config.name }),
+        ...[NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version].map((v) => xml("feature", { var: v })),
+      ),
+    ),
+  ];
+}
+
+/** §6.3: the public rooms, each with its name (or its localpart). */
+export function serviceItems(iq: Element, rooms: PersistentMap<Room>): Element[] {
+  if (iq.getChild("query")?.attrs.node) return [iqResult(iq, xml("query", { xmlns: NS.discoItems, node: iq.getChild("query")!.attrs.node }))];
+  const items: Element[] = [];
+  for (const room of rooms.values())
+    if (room.config.public && !room.locked) items.push(xml("item", { jid: room.jid, name: roomName(room) }));
+  return [iqResult(iq, xml("query", { xmlns: NS.discoItems }, ...items))];
+}
+
+export function roomName(room: Room): string {
+  return room.config.name || room.jid.slice(0, room.jid.indexOf("@"));
+}
+
+/** The muc_* features that describe a room's configuration (§6.4, §15.2.2). */
+export function roomFeatures(room: Room): string[] {
+  const c = room.config;
+  return [
+    NS.muc,
+    NS.mucStableId,
+    NS.selfPing,
+    NS.discoInfo,
+    NS.discoItems,
+    NS.ping,
+    c.public ? "muc_public" : "muc_hidden",
+    c.membersOnly ? "muc_membersonly" : "muc_open",
+    c.persistent ? "muc_persistent" : "muc_temporary",
+    c.moderated ? "muc_moderated" : "muc_unmoderated",
+    c.password ? "muc_passwordprotected" : "muc_unsecured",
+    c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
+  ].sort();
+}
+
+function field(v: string, value: string, type?: string): Element {
+  return xml("field", { var: v, ...(type ? { type } : {}) }, xml("value", {}, value));
+}
+
+export function roomInfo(room: Room, iq: Element): Element[] {
+  if (iq.getChild("query")?.attrs.node) return errorReply(iq, "item-not-found");
+  const form = xml(
+    "x",
+    { xmlns: NS.data, type: "result" },
+    field("FORM_TYPE", "http://jabber.org/protocol/muc#roominfo", "hidden"),
+    field("muc#roomconfig_roomname", roomName(room)),
+    field("muc#roominfo_description", room.config.description),
+    field("muc#roominfo_occupants", String(room.occupants.size)),
+    field("muc#roominfo_subject", room.subject?.text ?? ""),
+    field("muc#roominfo_changesubject", room.config.changeSubject ? "1" : "0", "boolean"),
+  );
+  return [
+    iqResult(
+      iq,
+      xml(
+        "query",
+        { xmlns: NS.discoInfo },
+        xml("identity", { category: "conference", type: "text", name: roomName(room) }),
+        ...roomFeatures(room).map((v) => xml("feature", { var: v })),
+        form,
+      ),
+    ),
+  ];
+}
+
+/**
+ * §6.5: a room's items. Occupant JIDs are listed only where anyone may see
+ * who is there by real JID anyway (non-anonymous rooms); otherwise none,
+ * so that disco does not reveal more than the room's configuration allows.
+ */
+export function roomItems(room: Room, iq: Element): Element[] {
+  const items: Element[] = [];
+  if (room.config.whois === "anyone" && room.config.public)
+    for (const occupant of room.occupants.values()) items.push(xml("item", { jid: `${room.jid}/${occupant.nick}`, name: occupant.nick }));
+  return [iqResult(iq, xml("query", { xmlns: NS.discoItems }, ...items))];
+}
+
+/** XEP-0092 Software Version of the service. */
+export function serviceVersion(iq: Element): Element[] {
+  return [iqResult(iq, xml("query", { xmlns: NS.version }, xml("name", {}, "bun-muc"), xml("version", {}, VERSION)))];
+}

@@ -1,0 +1,92 @@
+// XEP-0045 §7.2.3–§7.2.5 Occupant presence as the room broadcasts it: the
+// client's own presence payload (show, status, caps, avatar hash, …), from the
+// occupant JID, with a muc#user <x/> carrying the item and the status codes.
+import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant, type Room, type Session } from "./room.ts";
+import { clone, NS, xml, type Element } from "./stanza.ts";
+
+/** XEP-0045 §15.6 status codes this service sends. */
+export type StatusCode = 100 | 110 | 170 | 201 | 210 | 303 | 307 | 321 | 332 | 333;
+
+export interface PresenceOptions {
+  type?: "unavailable";
+  codes?: readonly StatusCode[];
+  /** §7.6: the new nick, on the unavailable presence of a nick change (303). */
+  newNick?: string;
+  /** <reason/> inside the item (kicks). */
+  reason?: string;
+  /** <actor nick=/> inside the item (kicks). */
+  actor?: string;
+  /** The session whose payload to use; the occupant's primary one otherwise. */
+  session?: Session;
+}
+
+/** The client's presence children that the room passes on (not its MUC join element). */
+function passedOnPayload(presence: Element): Element[] {
+  return presence
+    .getChildElements()
+    .filter((child) => !(child.name === "x" && (child.attrs.xmlns === NS.muc || child.attrs.xmlns === NS.mucUser)))
+    .map((child) => clone(child));
+}
+
+/**
+ * The presence of `occupant` as recipient session `to` sees it. `viewer` is the
+ * recipient's occupant (it decides whether the real JID is shown); `self` adds 110.
+ * Status codes go as Prosody orders them: the others before <item/>, 110 after it.
+ */
+export function presenceOf(
+  room: Room,
+  occupant: Occupant,
+  to: string,
+  viewer: Occupant | undefined,
+  options: PresenceOptions = {},
+): Element {
+  const self = viewer !== undefined && viewer === occupant;
+  const session = options.session ?? primarySession(occupant);
+  const unavailable = options.type === "unavailable";
+  const presence = xml("presence", {
+    from: occupantJid(room, occupant.nick),
+    to,
+    ...(unavailable ? { type: "unavailable" } : {}),
+  });
+  if (!unavailable) for (const child of passedOnPayload(session.presence)) presence.append(child);
+  else {
+    const status = session.presence.getChild("status");
+    if (status && options.codes?.includes(303) !== true) presence.append(clone(status));
+  }
+
+  const item = xml("item", {
+    affiliation: affiliationOf(room, occupant.bareJid),
+    role: unavailable && !options.newNick ? "none" : occupant.role,
+    ...(self || seesRealJids(room, viewer) ? { jid: session.jid } : {}),
+    ...(options.newNick ? { nick: options.newNick } : {}),
+  });
+  if (options.actor) item.append(xml("actor", { nick: options.actor }));
+  if (options.reason) item.append(xml("reason", {}, options.reason));
+
+  const codes = options.codes ?? [];
+  const x = xml("x", { xmlns: NS.mucUser });
+  for (const code of codes) if (code !== 110) x.append(xml("status", { code: String(code) }));
+  x.append(item);
+  if (self) x.append(xml("status", { code: "110" }));
+  presence.append(x);
+  return presence;
+}
+
+/**
+ * One presence of `occupant` to every session in the room: O(occupants).
+ * `selfCodes` are added on the copies the occupant's own sessions receive.
+ */
+export function broadcastPresence(
+  room: Room,
+  occupant: Occupant,
+  options: PresenceOptions & { selfCodes?: readonly StatusCode[]; othersOnly?: boolean } = {},
+): Element[] {
+  const out: Element[] = [];
+  for (const viewer of room.occupants.values()) {
+    const self = viewer === occupant;
+    if (self && options.othersOnly) continue;
+    const codes = self ? [...(options.codes ?? []), ...(options.selfCodes ?? [])] : options.codes;
+    for (const session of viewer.sessions) out.push(presenceOf(room, occupant, session.jid, viewer, { ...options, codes }));
+  }
+  return out;
+}

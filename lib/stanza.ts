@@ -1,0 +1,107 @@
+// Stanza helpers shared by every reducer: namespaces, building replies and
+// errors (RFC 6120 §8.3), and reading the few attributes every reducer needs.
+// Everything here is pure: it builds new elements and never mutates its input.
+import xml from "@xmpp/xml";
+import type { Element } from "@xmpp/xml";
+
+export type { Element };
+export { xml };
+
+export const NS = {
+  stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
+  muc: "http://jabber.org/protocol/muc",
+  mucUser: "http://jabber.org/protocol/muc#user",
+  mucAdmin: "http://jabber.org/protocol/muc#admin",
+  mucOwner: "http://jabber.org/protocol/muc#owner",
+  mucStableId: "http://jabber.org/protocol/muc#stable_id",
+  discoInfo: "http://jabber.org/protocol/disco#info",
+  discoItems: "http://jabber.org/protocol/disco#items",
+  ping: "urn:xmpp:ping",
+  delay: "urn:xmpp:delay",
+  hints: "urn:xmpp:hints",
+  data: "jabber:x:data",
+  selfPing: "http://jabber.org/protocol/muc#self-ping-optimization",
+  version: "jabber:iq:version",
+  stanzaId: "urn:xmpp:sid:0",
+} as const;
+
+/** A deep copy of an element (ltx 3 has no Element#clone). */
+export function clone(element: Element): Element {
+  const copy = xml(element.name, { ...element.attrs });
+  for (const child of element.children) copy.append(typeof child === "string" ? child : clone(child));
+  return copy;
+}
+
+export type ErrorType = "cancel" | "modify" | "auth" | "wait" | "continue";
+
+/** The RFC 6120 §8.3.3 conditions this service uses, with their default error type. */
+export const CONDITIONS = {
+  "bad-request": "modify",
+  conflict: "cancel",
+  "feature-not-implemented": "cancel",
+  forbidden: "auth",
+  "item-not-found": "cancel",
+  "jid-malformed": "modify",
+  "not-acceptable": "modify",
+  "not-allowed": "cancel",
+  "not-authorized": "auth",
+  "policy-violation": "modify",
+  "recipient-unavailable": "wait",
+  "registration-required": "auth",
+  "resource-constraint": "wait",
+  "service-unavailable": "cancel",
+  "internal-server-error": "cancel",
+} as const satisfies Record<string, ErrorType>;
+
+export type Condition = keyof typeof CONDITIONS;
+
+/** True for a stanza that must never be answered with an error (RFC 6120 §8.3.1). */
+export function isError(stanza: Element): boolean {
+  return stanza.attrs.type === "error";
+}
+
+/**
+ * The error reply to `stanza`: addressed back to its sender, from the address it
+ * was sent to, same id, the original payload kept for messages and presences
+ * (so the sender sees what failed), and `<error/>` with the condition.
+ * Returns [] for a stanza of type error: nothing ever answers an error with an error.
+ */
+export function errorReply(
+  stanza: Element,
+  condition: Condition,
+  text?: string,
+  opts: { by?: string; type?: ErrorType } = {},
+): Element[] {
+  if (isError(stanza)) return [];
+  const { from, to, id } = stanza.attrs;
+  const reply = xml(stanza.name, { from: to, to: from, type: "error", ...(id ? { id } : {}) });
+  if (stanza.name !== "iq") for (const child of stanza.getChildElements()) reply.append(clone(child));
+  const error = xml(
+    "error",
+    { type: opts.type ?? CONDITIONS[condition], ...(opts.by ? { by: opts.by } : {}) },
+    xml(condition, { xmlns: NS.stanzas }),
+  );
+  if (text) error.append(xml("text", { xmlns: NS.stanzas, "xml:lang": "en" }, text));
+  reply.append(error);
+  return [reply];
+}
+
+/** An IQ result answering `iq`, optionally with a payload. */
+export function iqResult(iq: Element, payload?: Element): Element {
+  const { from, to, id } = iq.attrs;
+  return xml("iq", { type: "result", from: to, to: from, id }, ...(payload ? [payload] : []));
+}
+
+/** The condition name of an error stanza (`recipient-unavailable`, …), if any. */
+export function errorCondition(stanza: Element): { type?: string; condition?: string } {
+  const error = stanza.getChild("error");
+  if (!error) return {};
+  const condition = error.getChildElements().find((c) => c.attrs.xmlns === NS.stanzas && c.name !== "text");
+  return { type: error.attrs.type, condition: condition?.name };
+}
+
+/** The single payload child of an IQ get/set, if it has exactly one. */
+export function iqPayload(iq: Element): Element | undefined {
+  const children = iq.getChildElements();
+  return children.length === 1 ? children[0] : undefined;
+}

@@ -1,0 +1,39 @@
+// XEP-0045 §8.1 Modifying the Room Subject, and the subject every joiner
+// receives last (§7.2.15): an empty <subject/> when none is set, because
+// clients take the subject as the end of the join.
+import { atLeastRole } from "./roles.ts";
+import { occupantJid, type Occupant, type Room } from "./room.ts";
+import { clone, errorReply, xml, type Element } from "./stanza.ts";
+
+/** The subject message for one session. */
+export function subjectMessage(room: Room, to: string): Element {
+  return xml(
+    "message",
+    { type: "groupchat", from: room.subject?.from ?? room.jid, to },
+    xml("subject", {}, room.subject?.text ?? ""),
+  );
+}
+
+/** A groupchat message that changes the subject: a <subject/> and no <body/>. */
+export function isSubjectChange(message: Element): boolean {
+  return message.getChild("subject") !== undefined && message.getChild("body") === undefined;
+}
+
+export function maySetSubject(room: Room, occupant: Occupant): boolean {
+  return occupant.role === "moderator" || (room.config.changeSubject && atLeastRole(occupant.role, "participant"));
+}
+
+/** The occupant `sender` sets the subject: everyone receives it, or the sender gets forbidden. */
+export function changeSubject(room: Room, sender: Occupant, message: Element): [Room, Element[]] {
+  if (!maySetSubject(room, sender)) return [room, errorReply(message, "forbidden", "You are not allowed to change the subject")];
+  const text = message.getChildText("subject") ?? "";
+  const next: Room = { ...room, subject: text ? { text, from: occupantJid(room, sender.nick) } : undefined };
+  const out: Element[] = [];
+  for (const occupant of next.occupants.values())
+    for (const session of occupant.sessions) {
+      const copy = clone(message);
+      copy.attrs = { ...copy.attrs, from: occupantJid(next, sender.nick), to: session.jid, type: "groupchat" };
+      out.push(copy);
+    }
+  return [next, out];
+}
