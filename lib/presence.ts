@@ -16,6 +16,8 @@ export interface PresenceOptions {
   reason?: string;
   /** <actor nick=/> inside the item (kicks). */
   actor?: string;
+  /** Add 110 on the occupant's own copy (default true; a probe answer has none). */
+  selfStatus?: boolean;
   /** The session whose payload to use; the occupant's primary one otherwise. */
   session?: Session;
 }
@@ -67,7 +69,7 @@ export function presenceOf(
   const x = xml("x", { xmlns: NS.mucUser });
   for (const code of codes) if (code !== 110) x.append(xml("status", { code: String(code) }));
   x.append(item);
-  if (self) x.append(xml("status", { code: "110" }));
+  if (self && options.selfStatus !== false) x.append(xml("status", { code: "110" }));
   presence.append(x);
   return presence;
 }

@@ -9,9 +9,11 @@ import type { Context } from "./context.ts";
 import { roomInfo, roomItems, serviceInfo, serviceItems, serviceVersion } from "./disco.ts";
 import { groupchat } from "./groupchat.ts";
 import { answeringOccupant, forwardRequest, forwardResponse } from "./iq-forward.ts";
+import { invite, isInvitation } from "./invite.ts";
 import { join, splitOccupantJid, welcome } from "./join.ts";
 import { removeSession, shutdownRoom } from "./leave.ts";
 import { adminSet } from "./moderation.ts";
+import { ownerQuery } from "./room-config.ts";
 import { changeNick } from "./nick-change.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
@@ -89,13 +91,17 @@ type Reduced = [Room | undefined, Output];
 function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced {
   const realJid = stanza.attrs.from as string;
   if (isError(stanza)) return room && stanza.name !== "iq" && room.sessions.has(realJid) ? bounce(room, stanza) : [room, []];
-  if (stanza.name === "presence")
+  if (stanza.name === "presence") {
+    // Leaving by an unavailable presence to the bare room JID works too (Prosody accepts it).
+    if (stanza.attrs.type === "unavailable") return room?.sessions.has(realJid) ? removeSession(room, realJid, { presence: stanza }) : [room, []];
     return [room, stanza.attrs.type === undefined ? errorReply(stanza, "jid-malformed", "A nickname is required: join room@service/nick") : []];
+  }
   if (stanza.name === "iq" && stanza.attrs.type === "result") return [room, []];
   if (!room) return [room, errorReply(stanza, "item-not-found", "No such room")];
   const sender = occupantBySession(room, realJid);
 
   if (stanza.name === "message") {
+    if (stanza.attrs.type !== "groupchat" && isInvitation(stanza)) return [room, invite(room, stanza)];
     if (!sender) return [room, errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { by: room.jid })];
     if (stanza.attrs.type === "groupchat") return groupchat(room, sender, stanza, ctx);
     return [room, errorReply(stanza, "bad-request", "Send groupchat messages to the room, or private messages to an occupant")];
@@ -107,6 +113,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza)];
   if (get && payload?.is("ping", NS.ping)) return [room, [iqResult(stanza)]];
   if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza, ctx);
+  if (payload?.is("query", NS.mucOwner)) return ownerQuery(room, stanza, ctx);
   return [room, errorReply(stanza, "service-unavailable")];
 }
 
@@ -152,9 +159,9 @@ function toOccupant(room: Room | undefined, stanza: Element, roomJid: string, ni
 /** A presence probe to an occupant JID: the occupant's current presence, for occupants only. */
 function probe(room: Room, stanza: Element, nick: string): Output {
   const viewer = occupantBySession(room, stanza.attrs.from as string);
-  if (!viewer) return errorReply(stanza, "not-acceptable", "You are not an occupant of this room");
+  if (!viewer) return errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { type: "cancel" });
   const key = nickKey(nick);
   const target = key === undefined ? undefined : room.occupants.get(key);
   if (!target) return [];
-  return [presenceOf(room, target, stanza.attrs.from as string, viewer)];
+  return [presenceOf(room, target, stanza.attrs.from as string, viewer, { selfStatus: false })];
 }

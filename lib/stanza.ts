@@ -78,12 +78,18 @@ export function errorReply(
   if (stanza.name !== "iq") for (const child of stanza.getChildElements()) reply.append(clone(child));
   const error = xml(
     "error",
-    { type: opts.type ?? CONDITIONS[condition], ...(opts.by ? { by: opts.by } : {}) },
+    { type: opts.type ?? CONDITIONS[condition], by: opts.by ?? bareOf(to) },
     xml(condition, { xmlns: NS.stanzas }),
   );
   if (text) error.append(xml("text", { xmlns: NS.stanzas, "xml:lang": "en" }, text));
   reply.append(error);
   return [reply];
+}
+
+/** The bare form of a JID: who generated an error (RFC 6120 §8.3.2 'by') is the room or the service. */
+function bareOf(jid: string): string {
+  const slash = jid.indexOf("/");
+  return slash === -1 ? jid : jid.slice(0, slash);
 }
 
 /** An IQ result answering `iq`, optionally with a payload. */

@@ -1,0 +1,58 @@
+// XEP-0045 §7.8.2 Mediated Invitation: an occupant asks the room to invite
+// someone; the room sends the invitee a message from the room, naming the
+// inviter by occupant JID (its real JID only in non-anonymous rooms), with the
+// password if there is one and a XEP-0249-style jabber:x:conference element.
+// §7.8.2 also lets the invitee decline through the room.
+import { bareOf, occupantBySession, occupantJid, type Room } from "./room.ts";
+import { errorReply, NS, xml, type Element } from "./stanza.ts";
+
+export function isInvitation(message: Element): boolean {
+  const x = message.getChild("x", NS.mucUser);
+  return x !== undefined && (x.getChild("invite") !== undefined || x.getChild("decline") !== undefined);
+}
+
+export function invite(room: Room, message: Element): Element[] {
+  const x = message.getChild("x", NS.mucUser)!;
+  const decline = x.getChild("decline");
+  if (decline) return declineInvitation(room, message, decline);
+
+  const sender = occupantBySession(room, message.attrs.from as string);
+  if (!sender) return errorReply(message, "not-acceptable", "Only occupants may invite", { by: room.jid });
+  if (sender.role === "visitor") return errorReply(message, "forbidden", "Visitors may not invite", { by: room.jid });
+  const inviterJid = room.config.whois === "anyone" ? sender.sessions[sender.sessions.length - 1]!.jid : occupantJid(room, sender.nick);
+  const out: Element[] = [];
+  for (const item of x.getChildren("invite")) {
+    const invitee = item.attrs.to as string | undefined;
+    if (!invitee || !/^[^/\s]+(\/.+)?$/.test(invitee)) return errorReply(message, "jid-malformed", "An invitation needs a 'to'", { by: room.jid });
+    const reason = item.getChildText("reason") ?? "";
+    out.push(
+      xml(
+        "message",
+        { from: room.jid, to: invitee, ...(message.attrs.id ? { id: message.attrs.id } : {}) },
+        xml(
+          "x",
+          { xmlns: NS.mucUser },
+          xml("invite", { from: inviterJid }, xml("reason", {}, reason)),
+          ...(room.config.password ? [xml("password", {}, room.config.password)] : []),
+        ),
+        xml("body", {}, `${inviterJid} invited you to the room ${room.jid}${reason ? ` (${reason})` : ""}`),
+        xml("x", { xmlns: "jabber:x:conference", jid: room.jid, ...(reason ? { reason } : {}) }),
+      ),
+    );
+  }
+  return out;
+}
+
+/** The invitee declines: the room passes it on to the inviter's real JID (the one given in `to`). */
+function declineInvitation(room: Room, message: Element, decline: Element): Element[] {
+  const inviter = decline.attrs.to as string | undefined;
+  if (!inviter) return errorReply(message, "bad-request", "A decline needs a 'to'", { by: room.jid });
+  const reason = decline.getChildText("reason");
+  return [
+    xml(
+      "message",
+      { from: room.jid, to: inviter },
+      xml("x", { xmlns: NS.mucUser }, xml("decline", { from: bareOf(message.attrs.from as string) }, ...(reason ? [xml("reason", {}, reason)] : []))),
+    ),
+  ];
+}
