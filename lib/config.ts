@@ -64,7 +64,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           admins,
           name: env.MUC_NAME || defaultConfig.name,
           lockRooms: flag(env, "MUC_LOCK_ROOMS", defaultConfig.lockRooms),
-          historyLength: integer(env, "MUC_HISTORY_LENGTH", defaultConfig.historyLength, 0, maxHistoryLength),
+          historyLength: integer(env, "MUC_HISTORY_LENGTH", Math.min(defaultConfig.historyLength, maxHistoryLength), 0, maxHistoryLength),
           maxHistoryLength,
           maxNickLength: integer(env, "MUC_MAX_NICK_LENGTH", defaultConfig.maxNickLength, 1, 1023),
           maxOccupants: integer(env, "MUC_MAX_OCCUPANTS", defaultConfig.maxOccupants, 0, 1_000_000),

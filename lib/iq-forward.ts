@@ -1,34 +1,49 @@
 // IQs addressed to an occupant JID (XEP-0045 §7.3 "occupant JIDs hide real
 // JIDs"; Prosody's behaviour): the room forwards a request from one occupant
 // to the other's session, from the sender's occupant JID, and routes the
-// answer back. The original sender and id travel inside the forwarded id,
-// so no table of pending requests is needed; the answer is accepted only
-// from the occupant it was sent to, for a sender that is still in the room.
+// answer back. What is needed to route the answer travels in the forwarded
+// id, so no table of pending requests is kept: the session it went to, the
+// original id, and a hash of the sender's real JID (never the JID itself,
+// which would reveal it in semi-anonymous rooms). The answer is accepted only
+// from the session it was sent to, for a sender still in the room.
 // vCard requests go to the occupant's bare JID, where the vCard lives.
 // XEP-0410 MUC Self-Ping: a ping to one's own occupant JID is answered here.
-import { occupantBySession, occupantJid, primarySession, type Occupant, type Room } from "./room.ts";
+import { bareOf, occupantBySession, occupantJid, primarySession, type Occupant, type Room } from "./room.ts";
 import { clone, errorReply, iqResult, type Element } from "./stanza.ts";
 
 const SEP = "\u0000";
+const PREFIX = "muc-fwd-";
 
-function encodeId(senderJid: string, id: string): string {
-  const bytes = new TextEncoder().encode(senderJid + SEP + id);
+function base64url(text: string): string {
   let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return "muc-fwd-" + btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  for (const b of new TextEncoder().encode(text)) binary += String.fromCharCode(b);
+  return btoa(binary).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-function decodeId(id: string | undefined): [string, string] | undefined {
-  if (!id?.startsWith("muc-fwd-")) return undefined;
+function unbase64url(b64: string): string | undefined {
   try {
-    const b64 = id.slice(8).replace(/-/g, "+").replace(/_/g, "/");
-    const binary = atob(b64 + "=".repeat((4 - (b64.length % 4)) % 4));
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-    const at = text.indexOf(SEP);
-    return at === -1 ? undefined : [text.slice(0, at), text.slice(at + 1)];
+    const plain = b64.replace(/-/g, "+").replace(/_/g, "/");
+    const binary = atob(plain + "=".repeat((4 - (plain.length % 4)) % 4));
+    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
   } catch {
     return undefined;
   }
+}
+
+/** A one-way digest of a real JID: enough to recognise the sender, not to learn it. */
+function senderHash(jid: string): string {
+  return new Bun.CryptoHasher("sha256").update(jid).digest("base64url").slice(0, 22);
+}
+
+function encodeId(target: string, id: string, sender: string): string {
+  return PREFIX + base64url([target, id, senderHash(sender)].join(SEP));
+}
+
+function decodeId(id: string | undefined): { target: string; id: string; sender: string } | undefined {
+  if (!id?.startsWith(PREFIX)) return undefined;
+  const parts = unbase64url(id.slice(PREFIX.length))?.split(SEP);
+  if (parts?.length !== 3) return undefined;
+  return { target: parts[0]!, id: parts[1]!, sender: parts[2]! };
 }
 
 /** An IQ get/set from a session to `target`'s occupant JID. */
@@ -39,19 +54,22 @@ export function forwardRequest(room: Room, sender: Occupant | undefined, target:
   if (!target) return errorReply(iq, "item-not-found", "No occupant with that nickname");
   const realTarget = iq.getChild("vCard", "vcard-temp") && iq.attrs.type === "get" ? target.bareJid : primarySession(target).jid;
   const copy = clone(iq);
-  copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), to: realTarget, id: encodeId(iq.attrs.from, iq.attrs.id ?? "") };
+  copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), to: realTarget, id: encodeId(realTarget, iq.attrs.id ?? "", iq.attrs.from) };
   return [copy];
 }
 
-/** A result or error from an occupant's client (or its server) answering a forwarded request. */
-export function forwardResponse(room: Room, answered: Occupant | undefined, iq: Element, answerer: Occupant | undefined): Element[] {
+/**
+ * A result or error from `from` answering a forwarded request, addressed to
+ * `requester`'s occupant JID; `answerer` is the occupant `from` belongs to.
+ */
+export function forwardResponse(room: Room, requester: Occupant | undefined, iq: Element, answerer: Occupant | undefined): Element[] {
   const decoded = decodeId(iq.attrs.id);
-  if (!decoded || !answered || !answerer) return [];
-  const [senderJid, id] = decoded;
-  // Only back to a session of the occupant the request came from.
-  if (occupantBySession(room, senderJid) !== answered) return [];
+  if (!decoded || !requester || !answerer) return [];
+  if (iq.attrs.from !== decoded.target) return []; // only the session (or account) it was sent to may answer
+  const session = requester.sessions.find((s) => senderHash(s.jid) === decoded.sender);
+  if (!session) return [];
   const copy = clone(iq);
-  copy.attrs = { ...copy.attrs, from: occupantJid(room, answerer.nick), to: senderJid, id };
+  copy.attrs = { ...copy.attrs, from: occupantJid(room, answerer.nick), to: session.jid, id: decoded.id };
   return [copy];
 }
 
@@ -59,6 +77,6 @@ export function forwardResponse(room: Room, answered: Occupant | undefined, iq: 
 export function answeringOccupant(room: Room, from: string): Occupant | undefined {
   const bySession = occupantBySession(room, from);
   if (bySession) return bySession;
-  for (const occupant of room.occupants.values()) if (occupant.bareJid === from.toLowerCase()) return occupant;
+  for (const occupant of room.occupants.values()) if (occupant.bareJid === bareOf(from) && !from.includes("/")) return occupant;
   return undefined;
 }

@@ -52,7 +52,8 @@ export function presenceOf(
   });
   if (!unavailable) for (const child of passedOnPayload(session.presence)) presence.append(child);
   else {
-    const status = session.presence.getChild("status");
+    // Only a leave passes its own farewell on; kicks and bounces must not replay an old <status/>.
+    const status = session.presence.attrs.type === "unavailable" ? session.presence.getChild("status") : undefined;
     if (status && options.codes?.includes(303) !== true) presence.append(clone(status));
   }
 

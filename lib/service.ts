@@ -48,7 +48,7 @@ function shutdown(state: ServiceState): [ServiceState, Output] {
   return [{ rooms: emptyMap() }, out];
 }
 
-const JID_PART = /^[^@/\s]*$/;
+const JID_PART = /^[^@/\s"&':<>]*$/; // RFC 7622 §3.3.1: no " & ' / : < > @ in a localpart
 
 function route(state: ServiceState, stanza: Element, ctx: Context): [ServiceState, Output] {
   const { from, to } = stanza.attrs as { from?: string; to?: string };
@@ -62,7 +62,8 @@ function route(state: ServiceState, stanza: Element, ctx: Context): [ServiceStat
   if (domain !== ctx.config.domain) return [state, []]; // not ours: the server should never route it here
   if (stanza.toString().length > ctx.config.maxStanzaChars)
     return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`)];
-  if (!local) return [state, resource ? [] : toService(state, stanza, ctx)];
+  if (!local && resource) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : []];
+  if (!local) return [state, toService(state, stanza, ctx)];
   if (!JID_PART.test(local)) return [state, errorReply(stanza, "jid-malformed", "Invalid room name")];
 
   const room = state.rooms.get(bare);

@@ -1,0 +1,132 @@
+// XEP-0045 §6.4 Querying for Room Information (XEP-0030 disco#info with the
+// muc#roominfo form, §15.5.4), §6.5 room items, and XEP-0199 ping to a room.
+import { describe, expect, test } from "bun:test";
+import { NS, xml, type Element } from "../lib/stanza.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim } from "./helpers.ts";
+
+function balcony(): Sim {
+  const sim = new Sim();
+  sim.send(join(ROMEO, "Romeo"));
+  sim.send(join(JULIET, "Juliet"));
+  sim.take();
+  return sim;
+}
+
+function discoInfo(from: string, roomJid = ROOM, id = "info1"): Element {
+  return xml("iq", { from, to: roomJid, type: "get", id }, xml("query", { xmlns: NS.discoInfo }));
+}
+
+/** var → values of a jabber:x:data form. */
+function formFields(form: Element): Record<string, string[]> {
+  const fields: Record<string, string[]> = {};
+  for (const field of form.getChildren("field")) fields[field.attrs.var] = field.getChildren("value").map((v) => v.getText());
+  return fields;
+}
+
+function roomInfoForm(reply: Element): Element {
+  const forms = reply.getChild("query", NS.discoInfo)!.getChildren("x", NS.data);
+  const form = forms.find((f) => formFields(f).FORM_TYPE?.[0] === "http://jabber.org/protocol/muc#roominfo");
+  expect(form).toBeDefined();
+  return form!;
+}
+
+describe("room disco#info (§6.4)", () => {
+  test("identity, muc features for a default room, and the muc#roominfo form", () => {
+    const sim = balcony();
+    const out = sim.send(discoInfo(MERCUTIO)); // anyone may ask, not only occupants
+    expect(sim.take()).toMatchSnapshot();
+
+    expect(out).toHaveLength(1);
+    const [reply] = out;
+    expect(reply!.attrs).toMatchObject({ type: "result", from: ROOM, to: MERCUTIO, id: "info1" });
+    const query = reply!.getChild("query", NS.discoInfo)!;
+    const identities = query.getChildren("identity");
+    expect(identities).toHaveLength(1);
+    expect(identities[0]!.attrs).toEqual({ category: "conference", type: "text", name: "room" });
+
+    const features = query.getChildren("feature").map((f) => f.attrs.var);
+    for (const feature of [
+      NS.muc,
+      "muc_public",
+      "muc_open",
+      "muc_temporary",
+      "muc_unmoderated",
+      "muc_unsecured",
+      "muc_semianonymous",
+      "http://jabber.org/protocol/muc#stable_id",
+    ])
+      expect(features).toContain(feature);
+    // Exactly one of each pair (§15.2.2): never both a feature and its opposite.
+    for (const opposite of ["muc_hidden", "muc_membersonly", "muc_persistent", "muc_moderated", "muc_passwordprotected", "muc_nonanonymous"])
+      expect(features).not.toContain(opposite);
+    expect(new Set(features).size).toBe(features.length);
+
+    const fields = formFields(roomInfoForm(reply!));
+    expect(roomInfoForm(reply!).attrs.type).toBe("result");
+    expect(fields["muc#roominfo_occupants"]).toEqual(["2"]);
+    expect(fields["muc#roominfo_subject"]).toEqual([""]);
+  });
+
+  test("the form follows the room: occupant count and subject", () => {
+    const sim = balcony();
+    sim.send(xml("message", { from: ROMEO, to: ROOM, type: "groupchat", id: "s1" }, xml("subject", {}, "Verona")));
+    sim.send(join(MERCUTIO, "Mercutio"));
+    let fields = formFields(roomInfoForm(sim.send(discoInfo(JULIET))[0]!));
+    expect(fields["muc#roominfo_occupants"]).toEqual(["3"]);
+    expect(fields["muc#roominfo_subject"]).toEqual(["Verona"]);
+
+    sim.send(xml("presence", { from: MERCUTIO, to: `${ROOM}/Mercutio`, type: "unavailable" }));
+    fields = formFields(roomInfoForm(sim.send(discoInfo(JULIET))[0]!));
+    expect(fields["muc#roominfo_occupants"]).toEqual(["2"]);
+  });
+
+  test("a room that does not exist: item-not-found", () => {
+    const sim = balcony();
+    const out = sim.send(discoInfo(JULIET, `nowhere@muc.example.org`, "info2"));
+    expect(sim.take()).toMatchSnapshot();
+    expect(out).toHaveLength(1);
+    expect(out[0]!.attrs).toMatchObject({ type: "error", from: "nowhere@muc.example.org", to: JULIET, id: "info2" });
+    expect(condition(out[0]!)).toBe("item-not-found");
+    expect(out[0]!.getChild("error")!.attrs.type).toBe("cancel");
+    // Asking did not create it.
+    expect(sim.room("nowhere@muc.example.org")).toBeUndefined();
+  });
+
+  test("a temporary room ends with its last occupant: then item-not-found", () => {
+    const sim = balcony();
+    sim.send(xml("presence", { from: ROMEO, to: `${ROOM}/Romeo`, type: "unavailable" }));
+    sim.send(xml("presence", { from: JULIET, to: `${ROOM}/Juliet`, type: "unavailable" }));
+    const out = sim.send(discoInfo(MERCUTIO));
+    expect(condition(out[0]!)).toBe("item-not-found");
+  });
+});
+
+describe("room disco#items (§6.5) and ping", () => {
+  test("disco#items of a semi-anonymous room: a result that lists nobody", () => {
+    const sim = balcony();
+    const out = sim.send(xml("iq", { from: MERCUTIO, to: ROOM, type: "get", id: "items1" }, xml("query", { xmlns: NS.discoItems })));
+    expect(sim.take()).toMatchSnapshot();
+    expect(out).toHaveLength(1);
+    expect(out[0]!.attrs).toMatchObject({ type: "result", from: ROOM, to: MERCUTIO, id: "items1" });
+    const query = out[0]!.getChild("query", NS.discoItems)!;
+    expect(query).toBeDefined();
+    // Occupant JIDs are not given away to a non-occupant of a semi-anonymous room.
+    expect(query.getChildren("item")).toEqual([]);
+  });
+
+  test("disco#items of a room that does not exist: item-not-found", () => {
+    const sim = new Sim();
+    const out = sim.send(xml("iq", { from: MERCUTIO, to: ROOM, type: "get", id: "items2" }, xml("query", { xmlns: NS.discoItems })));
+    expect(out).toHaveLength(1);
+    expect(condition(out[0]!)).toBe("item-not-found");
+  });
+
+  test("XEP-0199 ping to the room: an empty result with the same id", () => {
+    const sim = balcony();
+    const out = sim.send(xml("iq", { from: JULIET, to: ROOM, type: "get", id: "ping1" }, xml("ping", { xmlns: NS.ping })));
+    expect(sim.take()).toMatchSnapshot();
+    expect(out).toHaveLength(1);
+    expect(out[0]!.attrs).toEqual({ type: "result", from: ROOM, to: JULIET, id: "ping1" });
+    expect(out[0]!.children).toHaveLength(0);
+  });
+});
