@@ -2,7 +2,6 @@
 // §9.6–§9.7 granting and revoking moderator status: role changes sent by a
 // moderator as <query xmlns='…muc#admin'><item nick= role=/></query>.
 // Affiliation lists (ban, members, admins, owners) are not handled here.
-import type { Context } from "./context.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
@@ -23,8 +22,7 @@ function mayChangeRole(room: Room, actor: Occupant, target: Occupant, role: Role
   return true;
 }
 
-export function adminSet(room: Room, actor: Occupant | undefined, iq: Element, ctx: Context): [Room | undefined, Element[]] {
-  void ctx;
+export function adminSet(room: Room, actor: Occupant | undefined, iq: Element): [Room | undefined, Element[]] {
   const query = iq.getChild("query", NS.mucAdmin)!;
   const items = query.getChildren("item");
   if (items.length !== 1) return [room, errorReply(iq, "bad-request", "One item per request is supported")];

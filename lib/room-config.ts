@@ -26,7 +26,7 @@ function field(v: string, type: string, label: string, value: string, options: [
 }
 
 /** The form an owner fills in, showing the current configuration. */
-export function configForm(room: Room, ctx: Context): Element {
+export function configForm(room: Room): Element {
   const c = room.config;
   return xml(
     "x",
@@ -49,7 +49,6 @@ export function configForm(room: Room, ctx: Context): Element {
     field("muc#roomconfig_historylength", "text-single", "Number of messages in discussion history", String(c.historyLength)),
     field("muc#roomconfig_enablearchiving", "boolean", "Archive chat on server", bool(c.archiving)),
   );
-  void ctx;
 }
 
 type Parsed = { ok: true; config: RoomConfig } | { ok: false; text: string };
@@ -117,7 +116,7 @@ export function ownerQuery(room: Room, iq: Element, ctx: Context): [Room | undef
   const bareJid = bareJidOf(iq.attrs.from as string);
   if (!isOwner(room, bareJid, ctx)) return [room, errorReply(iq, "forbidden", "Only owners may configure this room")];
   const query = iq.getChild("query", NS.mucOwner)!;
-  if (iq.attrs.type === "get") return [room, [iqResult(iq, xml("query", { xmlns: NS.mucOwner }, configForm(room, ctx)))]];
+  if (iq.attrs.type === "get") return [room, [iqResult(iq, xml("query", { xmlns: NS.mucOwner }, configForm(room)))]];
 
   const destroy = query.getChild("destroy");
   if (destroy) return [undefined, [...destroyRoom(room, destroy), iqResult(iq)]];

@@ -113,7 +113,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   if (get && payload?.is("query", NS.discoInfo)) return [room, roomInfo(room, stanza)];
   if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza)];
   if (get && payload?.is("ping", NS.ping)) return [room, [iqResult(stanza)]];
-  if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza, ctx);
+  if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza);
   if (payload?.is("query", NS.mucOwner)) return ownerQuery(room, stanza, ctx);
   return [room, errorReply(stanza, "service-unavailable")];
 }
