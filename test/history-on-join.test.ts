@@ -69,7 +69,7 @@ describe("history on join (§7.2.15)", () => {
   });
 
   test("maxstanzas='0' and maxchars='0': no history, the subject still comes", () => {
-    for (const attrs of [{ maxstanzas: "0" }, { maxchars: "0" }]) {
+    for (const attrs of [{ maxstanzas: "0" }, { maxchars: "0" }] as Record<string, string>[]) {
       const sim = balcony();
       chatter(sim, 3);
       const received = joinWith(sim, attrs);

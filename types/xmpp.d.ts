@@ -1,0 +1,47 @@
+// Type declarations for the @xmpp/* packages, which ship none: just what this project uses.
+declare module "@xmpp/xml" {
+  export class Element {
+    constructor(name: string, attrs?: Record<string, any>);
+    name: string;
+    attrs: Record<string, any>;
+    children: (Element | string)[];
+    parent: Element | null;
+    is(name: string, xmlns?: string): boolean;
+    getNS(): string | undefined;
+    getChild(name: string, xmlns?: string): Element | undefined;
+    getChildren(name: string, xmlns?: string): Element[];
+    getChildElements(): Element[];
+    getChildText(name: string, xmlns?: string): string | null;
+    getText(): string;
+    text(): string;
+    append(...nodes: (Element | string)[]): Element;
+    toString(): string;
+  }
+  function xml(name: string, attrs?: Record<string, any> | string | null, ...children: (Element | string | undefined)[]): Element;
+  namespace xml {
+    export { Element };
+  }
+  export default xml;
+}
+
+declare module "@xmpp/component" {
+  import type { Element } from "@xmpp/xml";
+  export interface Component {
+    on(event: string, listener: (...args: any[]) => void): this;
+    once(event: string, listener: (...args: any[]) => void): this;
+    removeAllListeners(event?: string): this;
+    send(stanza: Element): Promise<void>;
+    connect(service: string): Promise<void>;
+    open(options: { domain: string }): Promise<void>;
+    disconnect(): Promise<void>;
+    stop(): Promise<void>;
+    reconnect: { stop(): void };
+    status: string;
+  }
+  export function component(options: { service: string; domain: string; password: string }): Component;
+  export { default as xml } from "@xmpp/xml";
+}
+
+declare module "@xmpp/debug" {
+  export default function debug(entity: unknown, force?: boolean): void;
+}
