@@ -65,17 +65,23 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       log(`internal error on ${stanza.toString().slice(0, 300)}: ${(err as Error).stack}`);
     }
   });
-  xmpp.on("error", (err: Error) => log(`connection error: ${err.message}`));
+  // While connecting, the retry loop reports failures; once online, errors are worth a line of their own.
+  xmpp.on("error", (err: Error) => online && log(`connection error: ${err.message}`));
 
   const connectOnce = async () => {
     await xmpp.connect(options.service);
-    const authenticated = new Promise<void>((resolve, reject) => {
-      xmpp.once("online", () => resolve());
-      xmpp.once("error", reject);
-      xmpp.once("disconnect", () => reject(new Error("the server closed the connection")));
-    });
-    await xmpp.open({ domain: options.domain });
-    await authenticated;
+    let settle = { resolve: () => {}, reject: (_: Error) => {} };
+    const authenticated = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    const onOnline = () => settle.resolve();
+    const onError = (err: Error) => settle.reject(err);
+    const onDisconnect = () => settle.reject(new Error("the server closed the connection"));
+    xmpp.on("online", onOnline).on("error", onError).on("disconnect", onDisconnect);
+    try {
+      await xmpp.open({ domain: options.domain });
+      await authenticated;
+    } finally {
+      xmpp.removeListener("online", onOnline).removeListener("error", onError).removeListener("disconnect", onDisconnect);
+    }
   };
 
   const keepConnected = async () => {

@@ -30,6 +30,7 @@ declare module "@xmpp/component" {
     on(event: string, listener: (...args: any[]) => void): this;
     once(event: string, listener: (...args: any[]) => void): this;
     removeAllListeners(event?: string): this;
+    removeListener(event: string, listener: (...args: any[]) => void): this;
     send(stanza: Element): Promise<void>;
     connect(service: string): Promise<void>;
     open(options: { domain: string }): Promise<void>;
