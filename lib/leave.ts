@@ -2,7 +2,7 @@
 // server's unavailable presence for a client that went offline, an error
 // bounced back for a stanza we sent to it (status 333), a kick (307, §8.2),
 // service shutdown (332). The last occupant leaving ends a temporary room.
-import { broadcastPresence, presenceOf, type StatusCode } from "./presence.ts";
+import { broadcastPresence, presenceOf, type PresenceOptions, type StatusCode } from "./presence.ts";
 import { withOccupant, type Occupant, type Room, type Session } from "./room.ts";
 import type { Element } from "./stanza.ts";
 
@@ -15,6 +15,7 @@ export interface Departure {
   presence?: Element;
   reason?: string;
   actor?: string;
+  actorJid?: string;
 }
 
 /**
@@ -47,7 +48,7 @@ export function removeOccupant(
   occupant: Occupant,
   departure: Departure,
   silentSession?: string,
-  options = { type: "unavailable" as const, codes: departure.codes, reason: departure.reason, actor: departure.actor },
+  options: PresenceOptions = { type: "unavailable", codes: departure.codes, reason: departure.reason, actor: departure.actor, actorJid: departure.actorJid },
 ): [Room | undefined, Element[]] {
   const out = broadcastPresence(room, occupant, options).filter((p) => p.attrs.to !== silentSession);
   const next = withOccupant(room, key, undefined, occupant);

@@ -1,7 +1,8 @@
 // XEP-0045 §8.2 Kicking an Occupant, §8.3–§8.4 granting and revoking voice,
 // §9.6–§9.7 granting and revoking moderator status: role changes sent by a
 // moderator as <query xmlns='…muc#admin'><item nick= role=/></query>.
-// Affiliation lists (ban, members, admins, owners) are not handled here.
+// Items that name an affiliation go to affiliations.ts.
+import { setAffiliation } from "./affiliations.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
@@ -27,8 +28,7 @@ export function adminSet(room: Room, actor: Occupant | undefined, iq: Element): 
   const items = query.getChildren("item");
   if (items.length !== 1) return [room, errorReply(iq, "bad-request", "One item per request is supported")];
   const item = items[0]!;
-  if (item.attrs.affiliation !== undefined)
-    return [room, errorReply(iq, "feature-not-implemented", "Changing affiliations is not supported yet")];
+  if (item.attrs.affiliation !== undefined) return setAffiliation(room, iq.attrs.from as string, iq, item);
   const role = item.attrs.role as string | undefined;
   if (!isRole(role) || item.attrs.nick === undefined) return [room, errorReply(iq, "bad-request", "An item needs a nick and a role")];
   if (!actor) return [room, errorReply(iq, "forbidden", "Only occupants may change roles")];
@@ -43,7 +43,7 @@ export function adminSet(room: Room, actor: Occupant | undefined, iq: Element): 
 
   if (role === "none") {
     // §8.2: the kicked occupant and everyone else learn it with status 307.
-    const [next, out] = removeOccupant(room, key, target, { codes: [307], reason, actor: actor.nick });
+    const [next, out] = removeOccupant(room, key, target, { codes: [307], reason, actor: actor.nick, actorJid: iq.attrs.from });
     return [next, [...out, iqResult(iq)]];
   }
   if (role === target.role) return [room, [iqResult(iq)]];

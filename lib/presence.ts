@@ -5,7 +5,7 @@ import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant
 import { clone, NS, xml, type Element } from "./stanza.ts";
 
 /** XEP-0045 §15.6 status codes this service sends. */
-export type StatusCode = 100 | 110 | 170 | 201 | 210 | 303 | 307 | 321 | 332 | 333;
+export type StatusCode = 100 | 110 | 170 | 201 | 210 | 301 | 303 | 307 | 321 | 322 | 332 | 333;
 
 export interface PresenceOptions {
   type?: "unavailable";
@@ -16,6 +16,8 @@ export interface PresenceOptions {
   reason?: string;
   /** <actor nick=/> inside the item (kicks). */
   actor?: string;
+  /** The actor's real JID, shown to those who may see real JIDs. */
+  actorJid?: string;
   /** Add 110 on the occupant's own copy (default true; a probe answer has none). */
   selfStatus?: boolean;
   /** The session whose payload to use; the occupant's primary one otherwise. */
@@ -63,7 +65,8 @@ export function presenceOf(
     ...(self || seesRealJids(room, viewer) ? { jid: session.jid } : {}),
     ...(options.newNick ? { nick: options.newNick } : {}),
   });
-  if (options.actor) item.append(xml("actor", { nick: options.actor }));
+  if (options.actor)
+    item.append(xml("actor", { nick: options.actor, ...(options.actorJid && seesRealJids(room, viewer) ? { jid: options.actorJid } : {}) }));
   if (options.reason) item.append(xml("reason", {}, options.reason));
 
   const codes = options.codes ?? [];

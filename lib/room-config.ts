@@ -3,7 +3,9 @@
 // cancels; occupants are told with status 104 (and 172/173 when real JIDs
 // become visible or hidden, §10.2.1). §10.9 Destroying a Room is here too.
 import type { Context } from "./context.ts";
+import { removeOccupant } from "./leave.ts";
 import { presenceOf } from "./presence.ts";
+import { atLeastAffiliation } from "./roles.ts";
 import { affiliationOf, type Occupant, type Room, type RoomConfig } from "./room.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
@@ -15,6 +17,7 @@ export function isOwner(room: Room, bareJid: string, ctx: Context): boolean {
 }
 
 const bool = (b: boolean) => (b ? "1" : "0");
+const BOOLEAN_FIELDS = new Set(["persistentroom", "publicroom", "changesubject", "moderatedroom", "membersonly", "passwordprotectedroom", "enablearchiving"].map((n) => `muc#roomconfig_${n}`));
 
 function field(v: string, type: string, label: string, value: string, options: [string, string][] = []): Element {
   return xml(
@@ -61,7 +64,7 @@ export function applyForm(config: RoomConfig, form: Element, ctx: Context): Pars
     const values = f.getChildren("value").map((v) => v.getText());
     const value = values[0] ?? "";
     const truth = value === "1" || value === "true";
-    if (["boolean"].includes(f.attrs.type) && !["0", "1", "true", "false"].includes(value))
+    if ((f.attrs.type === "boolean" || BOOLEAN_FIELDS.has(f.attrs.var)) && !["0", "1", "true", "false"].includes(value))
       return { ok: false, text: `${f.attrs.var} must be a boolean` };
     switch (f.attrs.var) {
       case "FORM_TYPE":
@@ -122,13 +125,22 @@ export function ownerQuery(room: Room, iq: Element, ctx: Context): [Room | undef
   if (destroy) return [undefined, [...destroyRoom(room, destroy), iqResult(iq)]];
   const form = query.getChild("x", NS.data);
   if (!form) return [room, errorReply(iq, "bad-request", "Expected a data form or <destroy/>")];
-  if (form.attrs.type === "cancel") return [room, [iqResult(iq)]];
+  if (form.attrs.type === "cancel") return room.locked ? [undefined, [...destroyRoom(room, xml("destroy")), iqResult(iq)]] : [room, [iqResult(iq)]]; // §10.1.1: cancelling the initial configuration destroys the room
   if (form.attrs.type !== "submit") return [room, errorReply(iq, "bad-request", "Expected a form of type submit or cancel")];
   const parsed = applyForm(room.config, form, ctx);
   if (!parsed.ok) return [room, errorReply(iq, "not-acceptable", parsed.text)];
-  const next: Room = { ...room, config: parsed.config, locked: false };
-  const empty = next.occupants.size === 0 && !next.config.persistent;
-  return [empty ? undefined : next, [iqResult(iq), ...configChanged(next, room.config)]];
+  let next: Room | undefined = { ...room, config: parsed.config, locked: false };
+  const out = [iqResult(iq), ...configChanged(next, room.config)];
+  // §10.2: a room that becomes members-only removes those who are not members (322).
+  if (next.config.membersOnly && !room.config.membersOnly)
+    for (const [key, occupant] of room.occupants)
+      if (next && !atLeastAffiliation(affiliationOf(next, occupant.bareJid), "member")) {
+        let gone: Element[];
+        [next, gone] = removeOccupant(next, key, occupant, { codes: [322] });
+        out.push(...gone);
+      }
+  const empty = next !== undefined && next.occupants.size === 0 && !next.config.persistent;
+  return [empty ? undefined : next, out];
 }
 
 /** §10.9: every occupant is told the room is gone (with the alternate venue and reason). */

@@ -4,6 +4,7 @@
 //   room@muc.example.org         → the room (groupchat, disco, admin)
 //   room@muc.example.org/nick    → an occupant (join, leave, nick change, PM, IQ)
 // Only the addressed room is read and replaced: O(1) in the number of rooms.
+import { getList } from "./affiliations.ts";
 import { bounce } from "./bounce.ts";
 import type { Context } from "./context.ts";
 import { roomInfo, roomItems, serviceInfo, serviceItems, serviceVersion } from "./disco.ts";
@@ -114,6 +115,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza)];
   if (get && payload?.is("ping", NS.ping)) return [room, [iqResult(stanza)]];
   if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza);
+  if (get && payload?.is("query", NS.mucAdmin)) return [room, getList(room, realJid, stanza)];
   if (payload?.is("query", NS.mucOwner)) return ownerQuery(room, stanza, ctx);
   return [room, errorReply(stanza, "service-unavailable")];
 }
