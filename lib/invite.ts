@@ -3,6 +3,7 @@
 // inviter by occupant JID (its real JID only in non-anonymous rooms), with the
 // password if there is one and a XEP-0249-style jabber:x:conference element.
 // §7.8.2 also lets the invitee decline through the room.
+import { nickKey } from "./nick.ts";
 import { bareOf, occupantBySession, occupantJid, type Room } from "./room.ts";
 import { errorReply, NS, xml, type Element } from "./stanza.ts";
 
@@ -48,11 +49,15 @@ function declineInvitation(room: Room, message: Element, decline: Element): Elem
   const inviter = decline.attrs.to as string | undefined;
   if (!inviter) return errorReply(message, "bad-request", "A decline needs a 'to'", { by: room.jid });
   const reason = decline.getChildText("reason");
-  return [
+  // The invitation named the inviter by occupant JID in a semi-anonymous room: deliver to its sessions.
+  const slash = inviter.indexOf("/");
+  const key = slash !== -1 && inviter.slice(0, slash).toLowerCase() === room.jid ? nickKey(inviter.slice(slash + 1)) : undefined;
+  const recipients = slash === -1 || key === undefined ? [inviter] : (room.occupants.get(key)?.sessions.map((s) => s.jid) ?? []);
+  return recipients.map((to) =>
     xml(
       "message",
-      { from: room.jid, to: inviter },
+      { from: room.jid, to },
       xml("x", { xmlns: NS.mucUser }, xml("decline", { from: bareOf(message.attrs.from as string) }, ...(reason ? [xml("reason", {}, reason)] : []))),
     ),
-  ];
+  );
 }
