@@ -8,19 +8,15 @@ import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
 export const VERSION = "0.1.0";
 
-export function serviceInfo(iq: Element, ctx: Context): Element[] {
+/** A disco#info answer: one conference/text identity, the features, any extension forms. */
+function infoResult(iq: Element, name: string, features: string[], ...forms: Element[]): Element[] {
   if (iq.getChild("query")?.attrs.node) return errorReply(iq, "item-not-found");
-  return [
-    iqResult(
-      iq,
-      xml(
-        "query",
-        { xmlns: NS.discoInfo },
-        xml("identity", { category: "conference", type: "text", name: ctx.config.name }),
-        ...[NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version].map((v) => xml("feature", { var: v })),
-      ),
-    ),
-  ];
+  const identity = xml("identity", { category: "conference", type: "text", name });
+  return [iqResult(iq, xml("query", { xmlns: NS.discoInfo }, identity, ...features.map((v) => xml("feature", { var: v })), ...forms))];
+}
+
+export function serviceInfo(iq: Element, ctx: Context): Element[] {
+  return infoResult(iq, ctx.config.name, [NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version]);
 }
 
 /** §6.3: the public rooms, each with its name (or its localpart). */
@@ -60,7 +56,6 @@ function field(v: string, value: string, type?: string): Element {
 }
 
 export function roomInfo(room: Room, iq: Element): Element[] {
-  if (iq.getChild("query")?.attrs.node) return errorReply(iq, "item-not-found");
   const form = xml(
     "x",
     { xmlns: NS.data, type: "result" },
@@ -71,18 +66,7 @@ export function roomInfo(room: Room, iq: Element): Element[] {
     field("muc#roominfo_subject", room.subject?.text ?? ""),
     field("muc#roominfo_changesubject", room.config.changeSubject ? "1" : "0", "boolean"),
   );
-  return [
-    iqResult(
-      iq,
-      xml(
-        "query",
-        { xmlns: NS.discoInfo },
-        xml("identity", { category: "conference", type: "text", name: roomName(room) }),
-        ...roomFeatures(room).map((v) => xml("feature", { var: v })),
-        form,
-      ),
-    ),
-  ];
+  return infoResult(iq, roomName(room), roomFeatures(room), form);
 }
 
 /**

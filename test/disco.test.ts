@@ -2,14 +2,10 @@
 // muc#roominfo form, §15.5.4), §6.5 room items, and XEP-0199 ping to a room.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim } from "./helpers.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, roomWith } from "./helpers.ts";
 
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
 }
 
 function discoInfo(from: string, roomJid = ROOM, id = "info1"): Element {

@@ -2,18 +2,13 @@
 // groupchat message to every session of every occupant, the sender's too.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, DOMAIN, groupchat, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, DOMAIN, groupchat, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 const CHATSTATES = "http://jabber.org/protocol/chatstates";
 
 /** Romeo in two sessions (merged under "romeo"), and juliet. */
 function romeoTwiceAndJuliet(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "romeo"));
-  sim.send(join(JULIET, "juliet"));
-  sim.send(join(ROMEO2, "romeo"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "romeo"], [JULIET, "juliet"], [ROMEO2, "romeo"]);
 }
 
 const recipients = (out: Element[]) => out.map((s) => s.attrs.to).sort();

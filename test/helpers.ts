@@ -81,3 +81,11 @@ export const ROMEO = "romeo@example.net/orchard";
 export const ROMEO2 = "romeo@example.net/phone";
 export const JULIET = "juliet@example.com/balcony";
 export const MERCUTIO = "mercutio@example.org/street";
+
+/** A Sim with a room these sessions joined in order (the first is the owner), the transcript cleared. */
+export function roomWith(...occupants: [jid: string, nick: string][]): Sim {
+  const sim = new Sim();
+  for (const [jid, nick] of occupants) sim.send(join(jid, nick));
+  sim.take();
+  return sim;
+}

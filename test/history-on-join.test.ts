@@ -3,16 +3,12 @@
 // each message with a XEP-0203 <delay from=room/>, before the subject.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, T0, to } from "./helpers.ts";
+import { groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, T0, to, roomWith } from "./helpers.ts";
 
 const SECOND = 1000;
 
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
 }
 
 /** Mercutio joins with these <history/> attributes (none: no <history/> at all). */

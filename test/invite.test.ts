@@ -3,7 +3,7 @@
 // the invitee sends through the room back to the inviter.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim } from "./helpers.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, roomWith } from "./helpers.ts";
 
 const HECATE = "hecate@example.com";
 const CONFERENCE = "jabber:x:conference";
@@ -47,11 +47,7 @@ function configure(from: string, fields: Record<string, string>): Element {
 
 /** Romeo (owner) and Juliet (participant) in a room. */
 function romeoAndJuliet(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "romeo"));
-  sim.send(join(JULIET, "juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "romeo"], [JULIET, "juliet"]);
 }
 
 function inviteOf(message: Element): Element | undefined {

@@ -4,18 +4,13 @@
 // JID; XEP-0410 MUC Self-Ping answered by the room.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim } from "./helpers.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, roomWith } from "./helpers.ts";
 
 const VERSION = "jabber:iq:version";
 
 /** Romeo (owner, moderator), Juliet and Mercutio (participants). */
 function verona(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.send(join(MERCUTIO, "Mercutio"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"], [MERCUTIO, "Mercutio"]);
 }
 
 function versionGet(from: string, nick: string, id = "v1"): Element {

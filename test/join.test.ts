@@ -2,7 +2,7 @@
 // Prosody's mod_muc does it: what the joiner and the others receive, in order.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, DOMAIN, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, DOMAIN, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 /** The muc#user <item/> of an occupant presence. */
 function item(presence: Element): Record<string, string> | undefined {
@@ -13,11 +13,7 @@ const sorted = (values: string[]) => [...values].sort();
 
 /** A room where romeo (the owner, a moderator) and juliet (a participant) are. */
 function romeoAndJuliet(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "romeo"));
-  sim.send(join(JULIET, "juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "romeo"], [JULIET, "juliet"]);
 }
 
 describe("creating a room (§10.1.1)", () => {

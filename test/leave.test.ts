@@ -3,18 +3,14 @@
 // (RFC 6120 §8.3; status 333, XEP-0045 §15.6.2, as Prosody kicks such sessions).
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, DOMAIN, groupchat, join, JULIET, leave, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, DOMAIN, groupchat, join, JULIET, leave, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 function item(presence: Element): Record<string, string> | undefined {
   return presence.getChild("x", NS.mucUser)?.getChild("item")?.attrs;
 }
 
 function romeoAndJuliet(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "romeo"));
-  sim.send(join(JULIET, "juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "romeo"], [JULIET, "juliet"]);
 }
 
 /** Romeo in two sessions (merged under "romeo"), and juliet. */

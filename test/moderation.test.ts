@@ -3,16 +3,11 @@
 // may not speak.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 /** Romeo (owner, moderator), Juliet and Mercutio (participants). */
 function verona(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.send(join(MERCUTIO, "Mercutio"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"], [MERCUTIO, "Mercutio"]);
 }
 
 function setRole(from: string, nick: string, role: string, reason?: string, id = "r1"): Element {

@@ -2,14 +2,10 @@
 // decided on the normalised nick (RFC 8266), as Prosody orders the status codes.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
 }
 
 /** A nick change: plain presence to the new occupant JID (no MUC <x/>). */

@@ -2,18 +2,14 @@
 // (§7.2 as Prosody handles a client that resyncs by sending its join again).
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 const CAPS = "http://jabber.org/protocol/caps";
 const VCARD_UPDATE = "vcard-temp:x:update";
 
 /** Romeo creates the room (owner, moderator), Juliet joins; the transcript is cleared. */
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
 }
 
 function away(from: string, nick: string, status = "at the balcony"): Element {

@@ -3,16 +3,11 @@
 // JID, with an empty muc#user <x/> (as Prosody marks them).
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 /** Romeo (two sessions, one occupant) and Juliet. */
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(ROMEO2, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [ROMEO2, "Romeo"], [JULIET, "Juliet"]);
 }
 
 function pm(from: string, nick: string, body: string, type: string | undefined = "chat", id = "pm1"): Element {

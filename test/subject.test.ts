@@ -2,14 +2,10 @@
 // as in Prosody), and §7.2.15: the subject is the last thing a joiner receives.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to } from "./helpers.ts";
+import { condition, groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to, roomWith } from "./helpers.ts";
 
 function balcony(): Sim {
-  const sim = new Sim();
-  sim.send(join(ROMEO, "Romeo"));
-  sim.send(join(JULIET, "Juliet"));
-  sim.take();
-  return sim;
+  return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
 }
 
 function subject(from: string, text: string, id = "s1"): Element {
