@@ -95,6 +95,47 @@ describe.skipIf(!available)("the component on a real Prosody", () => {
     await alice.waitFor((el) => el.attrs.from === `${room}/Bob` && el.attrs.type === "unavailable");
   }, 20_000);
 
+  test("occupant protocol: presence update, nick change, private message, self-ping, IQ forwarding", async () => {
+    room = `balcony@${prosody.componentDomain}`;
+    const romeo = await user("romeo");
+    const juliet = await user("juliet");
+    await enter(romeo, "Romeo");
+    await romeo.waitFor((el) => el.name === "message" && el.getChild("subject") !== undefined);
+    await enter(juliet, "Juliet");
+    await juliet.waitFor((el) => el.name === "message" && el.getChild("subject") !== undefined);
+    await romeo.waitFor(from(`${room}/Juliet`));
+
+    await juliet.send(xml("presence", { to: `${room}/Juliet` }, xml("show", {}, "away")));
+    expect((await romeo.waitFor(from(`${room}/Juliet`))).getChildText("show")).toBe("away");
+
+    await juliet.send(xml("presence", { to: `${room}/Capulet` }));
+    const left = await romeo.waitFor(from(`${room}/Juliet`));
+    expect(left.attrs.type).toBe("unavailable");
+    expect(codes(left)).toEqual(["303"]);
+    expect(left.getChild("x", MUC_USER)!.getChild("item")!.attrs.nick).toBe("Capulet");
+    await romeo.waitFor(from(`${room}/Capulet`));
+    const ownLeft = await juliet.waitFor((el) => el.attrs.from === `${room}/Juliet` && el.attrs.type === "unavailable");
+    expect(codes(ownLeft)).toEqual(["303", "110"]);
+    expect(codes(await juliet.waitFor(from(`${room}/Capulet`)))).toEqual(["110"]);
+
+    await romeo.send(xml("message", { to: `${room}/Capulet`, type: "chat", id: "pm1" }, xml("body", {}, "psst")));
+    const pm = await juliet.waitFor((el) => el.name === "message" && el.getChildText("body") === "psst");
+    expect(pm.attrs.from).toBe(`${room}/Romeo`);
+    expect(pm.getChild("x", MUC_USER)).toBeDefined();
+
+    const selfPing = await juliet.iq(xml("iq", { type: "get", to: `${room}/Capulet` }, xml("ping", "urn:xmpp:ping")));
+    expect(selfPing.attrs.type).toBe("result");
+
+    // Juliet's client answers a version query forwarded from Romeo (TestClient answers with an error by default).
+    const answer = await romeo.iq(xml("iq", { type: "get", to: `${room}/Capulet`, id: "v1" }, xml("query", "jabber:iq:version")));
+    expect(answer.attrs).toMatchObject({ from: `${room}/Capulet`, id: "v1", type: "error" });
+
+    await juliet.send(xml("presence", { to: `${room}/Capulet`, type: "unavailable" }));
+    await juliet.waitFor((el) => el.attrs.from === `${room}/Capulet` && el.attrs.type === "unavailable");
+    const after = await juliet.iq(xml("iq", { type: "get", to: `${room}/Capulet` }, xml("ping", "urn:xmpp:ping")));
+    expect(after.getChild("error")!.getChild("not-acceptable")).toBeDefined();
+  }, 20_000);
+
   test("a client that disconnects is removed; the last one leaving ends the room", async () => {
     const dora = await user("dora");
     const eve = await user("eve");
