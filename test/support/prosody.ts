@@ -32,6 +32,10 @@ export type ProsodyOptions = {
   componentDomain?: string;
   /** Log at debug level (every stanza); default info. */
   debug?: boolean;
+  /** Listen for components on this port instead of a random free one (e.g. to restart on the same port). */
+  componentPort?: number;
+  /** The component secret; default a random one. */
+  secret?: string;
 };
 
 /** Is the `prosody` binary on PATH? */
@@ -120,10 +124,10 @@ export async function startProsody(opts: ProsodyOptions = {}): Promise<Prosody> 
   const logFile = join(dir, "prosody.log");
   const cfgFile = join(dir, "prosody.cfg.lua");
   mkdirSync(join(dir, "certs")); // empty: no TLS, and no "cannot index certificate directory" error
-  const c2sPort = await freePort();
-  let componentPort = await freePort();
-  while (componentPort === c2sPort) componentPort = await freePort();
-  const secret = `secret-${crypto.randomUUID()}`;
+  let c2sPort = await freePort();
+  let componentPort = opts.componentPort ?? (await freePort());
+  while (componentPort === c2sPort) c2sPort = await freePort();
+  const secret = opts.secret ?? `secret-${crypto.randomUUID()}`;
   writeFileSync(cfgFile, config({ dir, c2sPort, componentPort, componentDomain, secret, debug: !!opts.debug }));
 
   const proc = spawn(["prosody", "-F", "--config", cfgFile], {

@@ -1,0 +1,153 @@
+// Shared by the integration tests: a real Prosody with the real service (index.ts's
+// startService) connected to it as its component, real c2s clients, and small readers for the
+// MUC stanzas the tests assert on.
+import { connectUser, xml, type ClientOptions, type Element, type TestClient } from "../support/client.ts";
+import { prosodyAvailable, startProsody, type Prosody } from "../support/prosody.ts";
+import { startService, type RunningService } from "../../index.ts";
+import type { ServiceConfig } from "../../lib/context.ts";
+
+export { xml, type Element, type TestClient };
+
+export const NS = {
+  muc: "http://jabber.org/protocol/muc",
+  mucUser: "http://jabber.org/protocol/muc#user",
+  mucAdmin: "http://jabber.org/protocol/muc#admin",
+  discoInfo: "http://jabber.org/protocol/disco#info",
+  discoItems: "http://jabber.org/protocol/disco#items",
+  stanzas: "urn:ietf:params:xml:ns:xmpp-stanzas",
+  delay: "urn:xmpp:delay",
+  ping: "urn:xmpp:ping",
+  version: "jabber:iq:version",
+  data: "jabber:x:data",
+} as const;
+
+/** Whether the integration tests run: Prosody on PATH, or a loud failure when CI is set. */
+export function integrationAvailable(): boolean {
+  const available = prosodyAvailable();
+  if (!available) {
+    if (process.env.CI) throw new Error("prosody is not on PATH, but CI is set: integration tests cannot run");
+    console.warn("SKIPPING MUC integration tests: `prosody` is not on PATH (apt-get install -y prosody)");
+  }
+  return available;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** One Prosody and one service for a test file, and every client it opened (stopped in close()). */
+export type Bed = {
+  prosody: Prosody;
+  service: RunningService;
+  domain: string;
+  /** Every line the service logged. */
+  logs: string[];
+  user(name: string, resource?: string, opts?: ClientOptions): Promise<TestClient>;
+  /** A fresh room JID, unique within the run. */
+  room(label: string): string;
+  close(): Promise<void>;
+};
+
+let rooms = 0;
+
+export async function startBed(config: Partial<ServiceConfig> = {}): Promise<Bed> {
+  const prosody = await startProsody();
+  const logs: string[] = [];
+  const logFrom = prosody.log().length;
+  const service = await startService({
+    service: `xmpp://127.0.0.1:${prosody.componentPort}`,
+    domain: prosody.componentDomain,
+    password: prosody.secret,
+    config,
+    log: (line) => logs.push(line),
+  });
+  await withTimeout(service.online(), 5000, () => `the service did not come online; its log:\n${logs.join("\n")}`);
+  await prosody.waitForLog("External component successfully authenticated", 5000, logFrom);
+  const clients: TestClient[] = [];
+  const tag = Date.now().toString(36);
+  return {
+    prosody,
+    service,
+    domain: prosody.componentDomain,
+    logs,
+    async user(name, resource, opts) {
+      const client = await connectUser(prosody, name, resource, opts);
+      clients.push(client);
+      return client;
+    },
+    room: (label) => `${label}-${tag}-${++rooms}@${prosody.componentDomain}`,
+    async close() {
+      await Promise.all(clients.map((c) => c.stop()));
+      await service.stop();
+      await prosody.stop();
+    },
+  };
+}
+
+export async function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message())), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---- reading stanzas ----
+
+/** The muc#user <x/> of a presence or message. */
+export const mucX = (el: Element) => el.getChild("x", NS.mucUser);
+/** The status codes of a muc#user <x/>, as numbers, in document order. */
+export const codes = (el: Element): number[] => (mucX(el)?.getChildren("status") ?? []).map((s) => Number(s.attrs.code));
+/** The <item/> of a muc#user <x/>. */
+export const item = (el: Element) => mucX(el)?.getChild("item");
+/** The defined condition of an error stanza. */
+export const condition = (el: Element) =>
+  el.getChild("error")?.getChildElements().find((c) => c.attrs.xmlns === NS.stanzas && c.name !== "text")?.name;
+
+export const isPresence = (from: string, type?: "unavailable" | "error") => (el: Element) =>
+  el.name === "presence" && el.attrs.from === from && el.attrs.type === type;
+/** From the room itself or one of its occupant JIDs. */
+export const fromRoom = (room: string) => (el: Element) => el.attrs.from === room || !!el.attrs.from?.startsWith(`${room}/`);
+export const isSubject = (room: string) => (el: Element) =>
+  el.name === "message" && fromRoom(room)(el) && el.getChild("subject") !== undefined && !el.getChild("body");
+export const isGroupchat = (body: string) => (el: Element) =>
+  el.name === "message" && el.attrs.type === "groupchat" && el.getChildText("body") === body;
+
+/** The join presence: <presence to='room/nick'><x xmlns='…muc'>[children]</x></presence>. */
+export function joinPresence(occupantJid: string, ...children: Element[]): Element {
+  return xml("presence", { to: occupantJid }, xml("x", { xmlns: NS.muc }, ...children));
+}
+
+export type Joined = {
+  /** The joiner's own presence (with 110). */
+  self: Element;
+  /** Everything the room sent this session for the join, in the order it arrived, subject last. */
+  stanzas: Element[];
+};
+
+/**
+ * `client` joins `room` as `nick` and waits for the end of the join (the subject message).
+ * Returns what the room sent it; those stanzas are consumed from the client's queue.
+ */
+export async function join(client: TestClient, room: string, nick: string, ...children: Element[]): Promise<Joined> {
+  const start = client.received.length;
+  await client.send(joinPresence(`${room}/${nick}`, ...children));
+  const subject = await client.waitFor(isSubject(room));
+  const end = client.received.indexOf(subject);
+  const stanzas = client.received.slice(start, end + 1).filter(fromRoom(room));
+  // consume the join's stanzas so later waitFor calls see only what follows
+  for (const el of stanzas) if (el !== subject) await client.waitFor((x) => x === el, 10).catch(() => {});
+  const self = stanzas.find((el) => el.name === "presence" && codes(el).includes(110));
+  if (!self) throw new Error(`no self-presence (110) in the join of ${client.jid}:\n${stanzas.map(String).join("\n")}`);
+  return { self, stanzas };
+}
+
+/** Lets the occupant leave and waits for its own unavailable presence (110). */
+export async function leave(client: TestClient, occupantJid: string): Promise<Element> {
+  await client.send(xml("presence", { to: occupantJid, type: "unavailable" }));
+  return client.waitFor((el) => isPresence(occupantJid, "unavailable")(el) && codes(el).includes(110));
+}
