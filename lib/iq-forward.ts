@@ -48,7 +48,7 @@ function decodeId(id: string | undefined): { target: string; id: string; sender:
 
 /** An IQ get/set from a session to `target`'s occupant JID. */
 export function forwardRequest(room: Room, sender: Occupant | undefined, target: Occupant | undefined, iq: Element): Element[] {
-  if (!sender) return errorReply(iq, "not-acceptable", "Only occupants may send to occupants");
+  if (!sender) return errorReply(iq, "not-acceptable", "Only occupants may send to occupants", { type: "cancel" });
   const isPing = iq.getChild("ping", "urn:xmpp:ping") !== undefined;
   if (isPing && target === sender) return [iqResult(iq)]; // XEP-0410 §3.2: answered by the room
   if (!target) return errorReply(iq, "item-not-found", "No occupant with that nickname");

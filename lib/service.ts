@@ -146,6 +146,9 @@ function toOccupant(room: Room | undefined, stanza: Element, roomJid: string, ni
     return updatePresence(room, key, self, stanza);
   }
 
+  // XEP-0410: clients read item-not-found on a self-ping as "still joined"; after a restart
+  // the room is gone, so answer as for anyone not in the room, and they rejoin.
+  if (!room && stanza.getChild("ping", NS.ping)) return [room, errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { type: "cancel" })];
   if (!room) return [room, errorReply(stanza, "item-not-found", "No such room")];
   const targetKey = nickKey(nick);
   const target = targetKey === undefined ? undefined : room.occupants.get(targetKey);

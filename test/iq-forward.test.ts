@@ -191,3 +191,11 @@ describe("XEP-0410 MUC Self-Ping", () => {
     expect(out[0]!.attrs).toMatchObject({ type: "get", from: `${ROOM}/Juliet`, to: MERCUTIO });
   });
 });
+
+test("XEP-0410: a self-ping to a room that no longer exists (e.g. after a restart) says not joined", () => {
+  const sim = new Sim();
+  const out = sim.send(xml("iq", { type: "get", id: "sp", from: ROMEO, to: `${ROOM}/romeo` }, xml("ping", { xmlns: "urn:xmpp:ping" })));
+  expect(out).toHaveLength(1);
+  expect(condition(out[0]!)).toBe("not-acceptable");
+  expect(out[0]!.getChild("error")!.attrs.type).toBe("cancel");
+});
