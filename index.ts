@@ -31,7 +31,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
   const log = options.log ?? ((line: string) => console.error(`[muc] ${line}`));
-  const config: ServiceConfig = { ...defaultConfig, ...options.config, domain: options.domain };
+  const forwardKey = options.config?.forwardKey || crypto.randomUUID(); // randomness stays in the shell
+  const config: ServiceConfig = { ...defaultConfig, ...options.config, domain: options.domain, forwardKey };
   const xmpp = component({ service: options.service, domain: options.domain, password: options.password });
   // We route every stanza ourselves: drop the wrapper's middleware (it answers
   // IQs on its own and throws on a `from` it cannot parse) and its fixed-delay

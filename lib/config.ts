@@ -68,6 +68,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           maxHistoryLength,
           maxNickLength: integer(env, "MUC_MAX_NICK_LENGTH", defaultConfig.maxNickLength, 1, 1023),
           maxOccupants: integer(env, "MUC_MAX_OCCUPANTS", defaultConfig.maxOccupants, 0, 1_000_000),
+          forwardKey: "", // made per boot by the shell
           maxStanzaChars: integer(env, "MUC_MAX_STANZA_CHARS", defaultConfig.maxStanzaChars, 1024, 512 * 1024),
         },
       },

@@ -21,6 +21,8 @@ export interface ServiceConfig {
   maxStanzaChars: number;
   /** Name of the service in disco#info. */
   name: string;
+  /** Secret key for forwarded IQ ids (iq-forward.ts); the shell makes a random one per boot. */
+  forwardKey: string;
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -33,6 +35,7 @@ export const defaultConfig: ServiceConfig = {
   maxOccupants: 0,
   maxStanzaChars: 100_000,
   name: "Chatrooms",
+  forwardKey: "",
 };
 
 export interface Context {

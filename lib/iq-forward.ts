@@ -30,13 +30,16 @@ function unbase64url(b64: string): string | undefined {
   }
 }
 
-/** A one-way digest of a real JID: enough to recognise the sender, not to learn it. */
-function senderHash(jid: string): string {
-  return new Bun.CryptoHasher("sha256").update(jid).digest("base64url").slice(0, 22);
+/**
+ * A keyed one-way digest of a real JID: enough to recognise the sender, not to
+ * learn it, nor to confirm a guess of it (the key is the service's, per boot).
+ */
+function senderHash(jid: string, key: string): string {
+  return new Bun.CryptoHasher("sha256", key || "muc").update(jid).digest("base64url").slice(0, 22);
 }
 
-function encodeId(target: string, id: string, sender: string): string {
-  return PREFIX + base64url([target, id, senderHash(sender)].join(SEP));
+function encodeId(target: string, id: string, sender: string, key: string): string {
+  return PREFIX + base64url([target, id, senderHash(sender, key)].join(SEP));
 }
 
 function decodeId(id: string | undefined): { target: string; id: string; sender: string } | undefined {
@@ -47,14 +50,14 @@ function decodeId(id: string | undefined): { target: string; id: string; sender:
 }
 
 /** An IQ get/set from a session to `target`'s occupant JID. */
-export function forwardRequest(room: Room, sender: Occupant | undefined, target: Occupant | undefined, iq: Element): Element[] {
+export function forwardRequest(room: Room, sender: Occupant | undefined, target: Occupant | undefined, iq: Element, key: string): Element[] {
   if (!sender) return errorReply(iq, "not-acceptable", "Only occupants may send to occupants", { type: "cancel" });
   const isPing = iq.getChild("ping", "urn:xmpp:ping") !== undefined;
   if (isPing && target === sender) return [iqResult(iq)]; // XEP-0410 §3.2: answered by the room
   if (!target) return errorReply(iq, "item-not-found", "No occupant with that nickname");
   const realTarget = iq.getChild("vCard", "vcard-temp") && iq.attrs.type === "get" ? target.bareJid : primarySession(target).jid;
   const copy = clone(iq);
-  copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), to: realTarget, id: encodeId(realTarget, iq.attrs.id ?? "", iq.attrs.from) };
+  copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), to: realTarget, id: encodeId(realTarget, iq.attrs.id ?? "", iq.attrs.from, key) };
   return [copy];
 }
 
@@ -62,11 +65,11 @@ export function forwardRequest(room: Room, sender: Occupant | undefined, target:
  * A result or error from `from` answering a forwarded request, addressed to
  * `requester`'s occupant JID; `answerer` is the occupant `from` belongs to.
  */
-export function forwardResponse(room: Room, requester: Occupant | undefined, iq: Element, answerer: Occupant | undefined): Element[] {
+export function forwardResponse(room: Room, requester: Occupant | undefined, iq: Element, answerer: Occupant | undefined, key: string): Element[] {
   const decoded = decodeId(iq.attrs.id);
   if (!decoded || !requester || !answerer) return [];
   if (iq.attrs.from !== decoded.target) return []; // only the session (or account) it was sent to may answer
-  const session = requester.sessions.find((s) => senderHash(s.jid) === decoded.sender);
+  const session = requester.sessions.find((s) => senderHash(s.jid, key) === decoded.sender);
   if (!session) return [];
   const copy = clone(iq);
   copy.attrs = { ...copy.attrs, from: occupantJid(room, answerer.nick), to: session.jid, id: decoded.id };

@@ -158,8 +158,8 @@ function toOccupant(room: Room | undefined, stanza: Element, roomJid: string, ni
     return [room, privateMessage(room, self, stanza, nick)];
   }
   // iq
-  if (stanza.attrs.type === "result" || stanza.attrs.type === "error") return [room, forwardResponse(room, target, stanza, answeringOccupant(room, realJid))];
-  return [room, forwardRequest(room, self, target, stanza)];
+  if (stanza.attrs.type === "result" || stanza.attrs.type === "error") return [room, forwardResponse(room, target, stanza, answeringOccupant(room, realJid), ctx.config.forwardKey)];
+  return [room, forwardRequest(room, self, target, stanza, ctx.config.forwardKey)];
 }
 
 /** A presence probe to an occupant JID: the occupant's current presence, for occupants only. */

@@ -105,6 +105,7 @@ describe("every variable set", () => {
       maxNickLength: 32,
       maxOccupants: 200,
       maxStanzaChars: 65536,
+      forwardKey: "",
     });
   });
 
