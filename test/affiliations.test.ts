@@ -3,10 +3,11 @@
 // the affiliation lists (§9.5, §10.5 …) and the role lists (§8.5, §9.8).
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, to, configure as configureRoom } from "./helpers.ts";
+
+const configure = (from: string, fields: Record<string, string>, id = "c1") => configureRoom(from, fields, id);
 
 const TYBALT = "tybalt@example.com/sword";
-const FORM_TYPE = "http://jabber.org/protocol/muc#roomconfig";
 
 /** Romeo (owner, moderator), Juliet and Mercutio (participants, affiliation none); semi-anonymous. */
 function verona(): Sim {
@@ -28,23 +29,6 @@ function setAffiliation(from: string, target: { jid?: string; nick?: string }, a
 
 function getList(from: string, attrs: { affiliation?: string; role?: string }, id = "l1"): Element {
   return xml("iq", { from, to: ROOM, type: "get", id }, xml("query", { xmlns: NS.mucAdmin }, xml("item", attrs)));
-}
-
-function configure(from: string, fields: Record<string, string>, id = "c1"): Element {
-  return xml(
-    "iq",
-    { from, to: ROOM, type: "set", id },
-    xml(
-      "query",
-      { xmlns: NS.mucOwner },
-      xml(
-        "x",
-        { xmlns: NS.data, type: "submit" },
-        xml("field", { var: "FORM_TYPE" }, xml("value", {}, FORM_TYPE)),
-        ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))),
-      ),
-    ),
-  );
 }
 
 function item(stanza: Element): Element {

@@ -89,3 +89,25 @@ export function roomWith(...occupants: [jid: string, nick: string][]): Sim {
   sim.take();
   return sim;
 }
+
+/**
+ * The owner submits the room configuration form (XEP-0045 §10.2, as clients
+ * send it: FORM_TYPE first, fields without a 'type' attribute).
+ */
+export function configure(from: string, fields: Record<string, string>, id: string, extra: Element[] = []): Element {
+  return xml(
+    "iq",
+    { from, to: ROOM, type: "set", id },
+    xml(
+      "query",
+      { xmlns: NS.mucOwner },
+      xml(
+        "x",
+        { xmlns: NS.data, type: "submit" },
+        xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#roomconfig")),
+        ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))),
+        ...extra,
+      ),
+    ),
+  );
+}

@@ -3,7 +3,9 @@
 // the invitee sends through the room back to the inviter.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, roomWith } from "./helpers.ts";
+import { condition, join, JULIET, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, roomWith, configure as configureRoom } from "./helpers.ts";
+
+const configure = (from: string, fields: Record<string, string>, id = "config1") => configureRoom(from, fields, id);
 
 const HECATE = "hecate@example.com";
 const CONFERENCE = "jabber:x:conference";
@@ -26,22 +28,6 @@ function decline(from: string, to: string | undefined, reason?: string, id = "de
     "message",
     { from, to: ROOM, id },
     xml("x", { xmlns: NS.mucUser }, xml("decline", to === undefined ? {} : { to }, ...(reason ? [xml("reason", {}, reason)] : []))),
-  );
-}
-
-function configure(from: string, fields: Record<string, string>): Element {
-  return xml(
-    "iq",
-    { from, to: ROOM, type: "set", id: "config1" },
-    xml(
-      "query",
-      { xmlns: NS.mucOwner },
-      xml(
-        "x",
-        { xmlns: NS.data, type: "submit" },
-        ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))),
-      ),
-    ),
   );
 }
 

@@ -3,7 +3,9 @@
 // instant rooms, and §10.9 Destroying a Room.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { codes, condition, DOMAIN, groupchat, join, JULIET, leave, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to } from "./helpers.ts";
+import { codes, condition, DOMAIN, groupchat, join, JULIET, leave, MERCUTIO, ROMEO, ROMEO2, ROOM, Sim, to, configure as configureRoom } from "./helpers.ts";
+
+const configure = (from: string, fields: Record<string, string>, id = "config2") => configureRoom(from, fields, id);
 
 const FORM_TYPE = "http://jabber.org/protocol/muc#roomconfig";
 
@@ -29,10 +31,6 @@ function submitted(fields: Record<string, string>, extra: Element[] = []): Eleme
     ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))),
     ...extra,
   );
-}
-
-function configure(from: string, fields: Record<string, string>, id = "config2"): Element {
-  return ownerSet(from, id, submitted(fields));
 }
 
 function discoInfo(from: string, room = ROOM): Element {
