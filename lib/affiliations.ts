@@ -7,7 +7,7 @@
 import { removeOccupant } from "./leave.ts";
 import { nickKey } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
-import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, seesRealJids, withOccupant, type Occupant, type Room } from "./room.ts";
+import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, occupantKey, seesRealJids, withOccupant, type Occupant, type Room } from "./room.ts";
 import { atLeastAffiliation, defaultRole, isAffiliation, isRole, type Affiliation } from "./roles.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
@@ -45,7 +45,7 @@ export function setAffiliation(room: Room, actorJid: string, iq: Element, item: 
 
   const occupant = occupantByBareJid(next, target);
   if (occupant) {
-    const key = [...next.occupants].find(([, o]) => o === occupant)![0];
+    const key = occupantKey(next, occupant);
     if (affiliation === "outcast" || (affiliation === "none" && next.config.membersOnly)) {
       const code = affiliation === "outcast" ? 301 : 321;
       const actorNick = occupantBySession(room, actorJid)?.nick;

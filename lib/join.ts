@@ -12,6 +12,7 @@ import {
   createRoom,
   defaultRoomConfig,
   occupantByBareJid,
+  occupantKey,
   withOccupant,
   type Occupant,
   type Room,
@@ -62,7 +63,7 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
   // Same account already here: this session joins that occupant, under its nick.
   const sameAccount = occupantByBareJid(current, bareJid);
   if (sameAccount) {
-    const key = [...current.occupants].find(([, o]) => o === sameAccount)![0];
+    const key = occupantKey(current, sameAccount);
     const merged: Occupant = { ...sameAccount, sessions: [...sameAccount.sessions, { jid: realJid, presence }] };
     current = withOccupant(current, key, merged, sameAccount);
     const codes: StatusCode[] = key === parsed.key ? [] : [210];

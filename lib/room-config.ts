@@ -6,7 +6,7 @@ import type { Context } from "./context.ts";
 import { removeOccupant } from "./leave.ts";
 import { presenceOf } from "./presence.ts";
 import { atLeastAffiliation } from "./roles.ts";
-import { affiliationOf, type Occupant, type Room, type RoomConfig } from "./room.ts";
+import { affiliationOf, bareOf, type Occupant, type Room, type RoomConfig } from "./room.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
 const FORM_TYPE = "http://jabber.org/protocol/muc#roomconfig";
@@ -116,7 +116,7 @@ function configChanged(room: Room, before: RoomConfig): Element[] {
 
 /** An IQ with <query xmlns='…muc#owner'/> to the room. */
 export function ownerQuery(room: Room, iq: Element, ctx: Context): [Room | undefined, Element[]] {
-  const bareJid = bareJidOf(iq.attrs.from as string);
+  const bareJid = bareOf(iq.attrs.from as string);
   if (!isOwner(room, bareJid, ctx)) return [room, errorReply(iq, "forbidden", "Only owners may configure this room")];
   const query = iq.getChild("query", NS.mucOwner)!;
   if (iq.attrs.type === "get") return [room, [iqResult(iq, xml("query", { xmlns: NS.mucOwner }, configForm(room)))]];
@@ -162,9 +162,4 @@ function destroyedPresence(room: Room, occupant: Occupant, to: string, notice: E
   // Prosody's order: <destroy/>, then the item, then 110.
   x.children = [destroy, xml("item", { ...item.attrs, role: "none" }), ...x.getChildren("status")];
   return presence;
-}
-
-function bareJidOf(jid: string): string {
-  const slash = jid.indexOf("/");
-  return (slash === -1 ? jid : jid.slice(0, slash)).toLowerCase();
 }

@@ -116,6 +116,11 @@ export function occupantByBareJid(room: Room, bareJid: string): Occupant | undef
   return undefined;
 }
 
+/** The key an occupant is stored under, found through any of its sessions: O(1). */
+export function occupantKey(room: Room, occupant: Occupant): string {
+  return room.sessions.get(occupant.sessions[0]!.jid)!;
+}
+
 /** The session whose presence represents the occupant. */
 export function primarySession(occupant: Occupant): Session {
   return occupant.sessions[occupant.sessions.length - 1]!;
