@@ -1,13 +1,17 @@
-// The shell: reads the environment, keeps a XEP-0114 component connection to
-// the XMPP server up (retrying with backoff), feeds every stanza to the pure
-// core (lib/service.ts) with the time and a fresh id prefix, and sends what
-// the core returns. Nothing here decides anything about MUC.
+// The shell: reads the environment, opens the store, keeps a XEP-0114
+// component connection to the XMPP server up (retrying with backoff), feeds
+// every stanza to the pure core (lib/service.ts, through lib/shell/runtime.ts)
+// in batches, commits each batch's writes, then sends its stanzas. Nothing
+// here decides anything about MUC.
 import { component } from "@xmpp/component";
 import debug from "@xmpp/debug";
 import { parseEnv } from "./lib/config.ts";
 import { defaultConfig, type ServiceConfig } from "./lib/context.ts";
-import { handle, initialState, type Input, type ServiceState } from "./lib/service.ts";
+import type { Input, ServiceState } from "./lib/service.ts";
+import { createRuntime } from "./lib/shell/runtime.ts";
+import { openSqliteStore } from "./lib/shell/sqlite.ts";
 import type { Element } from "./lib/stanza.ts";
+import type { Store } from "./lib/storage.ts";
 
 export interface ServiceOptions {
   service: string;
@@ -15,8 +19,16 @@ export interface ServiceOptions {
   password: string;
   debug?: boolean;
   config?: Partial<ServiceConfig>;
+  /** The SQLite file (default ":memory:"), or a store of your own. */
+  database?: string;
+  store?: Store;
   log?: (line: string) => void;
 }
+
+/** Inputs handled per batch: one transaction and one round of sends each. */
+const BATCH = 256;
+/** How often archive retention runs. */
+const TICK_MS = 60 * 60 * 1000;
 
 export interface RunningService {
   /** Resolves once the component is authenticated (again, after a reconnect). */
@@ -41,9 +53,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   xmpp.reconnect.stop();
   if (options.debug) debug(xmpp, true);
 
-  let state = initialState();
+  const store = options.store ?? openSqliteStore(options.database ?? ":memory:");
+  // Ids must never repeat, across restarts too: a random boot prefix, then a counter.
+  const boot = crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "");
   let sequence = 0;
-  const boot = Date.now().toString(36);
   let stopping = false;
   let online = false;
   let onlineWaiters: (() => void)[] = [];
@@ -51,21 +64,44 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const send = (stanzas: Element[]) => {
     for (const stanza of stanzas) xmpp.send(stanza).catch((err: Error) => log(`could not send a ${stanza.name}: ${err.message}`));
   };
-  const dispatch = (input: Input) => {
-    const ctx = { config, now: Date.now(), nonce: `${boot}-${++sequence}` };
-    const [next, out] = handle(state, input, ctx);
-    state = next;
-    if (online) send(out);
-  };
 
-  xmpp.on("stanza", (stanza: Element) => {
-    try {
-      dispatch({ kind: "stanza", stanza });
-    } catch (err) {
-      // A bug must cost one stanza, never the service.
-      log(`internal error on ${stanza.toString().slice(0, 300)}: ${(err as Error).stack}`);
-    }
+  const queue: Input[] = [];
+  let draining = false;
+  const runtime = createRuntime({
+    store,
+    config,
+    clock: Date.now,
+    nonce: () => `${boot}-${(++sequence).toString(36)}`,
+    onCrash: (input, err) =>
+      log(`internal error on ${input.kind === "stanza" ? input.stanza.toString().slice(0, 300) : input.kind}: ${(err as Error).stack ?? err}`),
+    onAnswer: (input) => enqueue(input),
   });
+
+  /** Inputs are handled in batches: each batch's writes are committed before any of its stanzas is sent. */
+  async function drain() {
+    if (draining) return;
+    draining = true;
+    try {
+      while (queue.length > 0) {
+        const out: Element[] = [];
+        for (let n = 0; n < BATCH && queue.length > 0; n++) out.push(...runtime.step(queue.shift()!));
+        await runtime.flush();
+        if (online) send(out);
+      }
+    } catch (err) {
+      log(`storage failed; the batch's stanzas were not sent: ${(err as Error).stack ?? err}`);
+    } finally {
+      draining = false;
+    }
+  }
+  function enqueue(input: Input) {
+    queue.push(input);
+    if (queue.length === 1) queueMicrotask(() => void drain());
+  }
+  const tick = setInterval(() => enqueue({ kind: "tick" }), TICK_MS);
+  enqueue({ kind: "tick" });
+
+  xmpp.on("stanza", (stanza: Element) => enqueue({ kind: "stanza", stanza }));
   // While connecting, the retry loop reports failures; once online, errors are worth a line of their own.
   xmpp.on("error", (err: Error) => online && log(`connection error: ${err.message}`));
 
@@ -112,11 +148,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   return {
     online: () => (online ? Promise.resolve() : new Promise<void>((resolve) => onlineWaiters.push(resolve))),
-    state: () => state,
+    state: () => runtime.state(),
     async stop() {
       stopping = true;
-      if (online) dispatch({ kind: "shutdown" });
+      clearInterval(tick);
+      while (draining) await sleep(1);
+      queue.length = 0;
+      const out = runtime.step({ kind: "shutdown" });
+      await runtime.flush();
+      if (online) send(out);
       await xmpp.stop().catch(() => {});
+      await store.close();
     },
   };
 }
@@ -128,7 +170,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   const { settings } = parsed;
-  const service = await startService({ ...settings, domain: settings.config.domain, config: settings.config });
+  const service = await startService({ ...settings, domain: settings.config.domain, config: settings.config, database: settings.database });
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => {
       void service.stop().finally(() => process.exit(0));

@@ -9,6 +9,8 @@ export interface Settings {
   password: string;
   /** Print the XML stream (@xmpp/debug). */
   debug: boolean;
+  /** The SQLite file rooms and archives live in (":memory:" for none that outlives the process). */
+  database: string;
   config: ServiceConfig;
 }
 
@@ -52,6 +54,8 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
     if (!password) throw new ConfigError("XMPP_PASSWORD is not set: the component secret shared with the server");
     const admins = (env.MUC_ADMINS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
     for (const admin of admins) if (!BARE_JID.test(admin)) throw new ConfigError(`MUC_ADMINS must be bare JIDs separated by commas, got "${admin}"`);
+    const archiveMaxPageSize = integer(env, "MUC_ARCHIVE_MAX_PAGE_SIZE", defaultConfig.archiveMaxPageSize, 1, 10_000);
+    const archivePageSize = integer(env, "MUC_ARCHIVE_PAGE_SIZE", Math.min(defaultConfig.archivePageSize, archiveMaxPageSize), 1, archiveMaxPageSize);
     const maxHistoryLength = integer(env, "MUC_MAX_HISTORY_LENGTH", defaultConfig.maxHistoryLength, 0, 10_000);
     return {
       ok: true,
@@ -59,6 +63,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
         service,
         password,
         debug: flag(env, "XMPP_DEBUG", false),
+        database: env.MUC_DATABASE || "muc.sqlite",
         config: {
           domain,
           admins,
@@ -70,6 +75,14 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           maxOccupants: integer(env, "MUC_MAX_OCCUPANTS", defaultConfig.maxOccupants, 0, 1_000_000),
           forwardKey: "", // made per boot by the shell
           maxStanzaChars: integer(env, "MUC_MAX_STANZA_CHARS", defaultConfig.maxStanzaChars, 1024, 512 * 1024),
+          roomCacheSize: integer(env, "MUC_ROOM_CACHE_SIZE", defaultConfig.roomCacheSize, 0, 1_000_000),
+          maxWaitingStanzas: integer(env, "MUC_MAX_WAITING_STANZAS", defaultConfig.maxWaitingStanzas, 1, 100_000),
+          archivePageSize,
+          archiveMaxPageSize,
+          archiveMaxMessages: integer(env, "MUC_ARCHIVE_MAX_MESSAGES", defaultConfig.archiveMaxMessages, 1, 100_000_000),
+          archiveExpiryDays: integer(env, "MUC_ARCHIVE_EXPIRY_DAYS", defaultConfig.archiveExpiryDays, 0, 100_000),
+          directoryPageSize: integer(env, "MUC_DIRECTORY_PAGE_SIZE", defaultConfig.directoryPageSize, 1, 100_000),
+          maxVcardChars: integer(env, "MUC_MAX_VCARD_CHARS", defaultConfig.maxVcardChars, 1024, 512 * 1024),
         },
       },
     };

@@ -23,6 +23,21 @@ export interface ServiceConfig {
   name: string;
   /** Secret key for forwarded IQ ids (iq-forward.ts); the shell makes a random one per boot. */
   forwardKey: string;
+  /** Empty persistent rooms kept in memory (the rest are read from storage when addressed). */
+  roomCacheSize: number;
+  /** Stanzas held for one room while it is read from storage; more get resource-constraint. */
+  maxWaitingStanzas: number;
+  /** MAM (XEP-0313) page size when a query names none, and the most a query may ask for. */
+  archivePageSize: number;
+  archiveMaxPageSize: number;
+  /** Archived messages kept per room (the oldest go first). */
+  archiveMaxMessages: number;
+  /** Archived messages older than this many days are deleted (0: kept until the per-room cap). */
+  archiveExpiryDays: number;
+  /** Rooms listed per disco#items page of the service (XEP-0059 paging beyond it). */
+  directoryPageSize: number;
+  /** Largest room avatar (vCard) an owner may set, in characters of XML. */
+  maxVcardChars: number;
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -36,12 +51,20 @@ export const defaultConfig: ServiceConfig = {
   maxStanzaChars: 100_000,
   name: "Chatrooms",
   forwardKey: "",
+  roomCacheSize: 100,
+  maxWaitingStanzas: 100,
+  archivePageSize: 20,
+  archiveMaxPageSize: 50,
+  archiveMaxMessages: 100_000,
+  archiveExpiryDays: 365,
+  directoryPageSize: 100,
+  maxVcardChars: 64 * 1024,
 };
 
 export interface Context {
   config: ServiceConfig;
   /** Milliseconds since the epoch, read by the shell when the input arrived. */
   now: number;
-  /** Unique per input; reducers derive stanza ids from it (`${nonce}-1`, …). */
+  /** Unique per input, across restarts too; reducers derive ids from it (stanza-ids, salts). */
   nonce: string;
 }

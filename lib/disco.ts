@@ -4,6 +4,7 @@
 import type { Context } from "./context.ts";
 import type { PersistentMap } from "./persistent-map.ts";
 import type { Room } from "./room.ts";
+import type { DirectoryEntry, Read } from "./storage.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
 export const VERSION = "0.1.0";
@@ -19,13 +20,40 @@ export function serviceInfo(iq: Element, ctx: Context): Element[] {
   return infoResult(iq, ctx.config.name, [NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version]);
 }
 
-/** §6.3: the public rooms, each with its name (or its localpart). */
-export function serviceItems(iq: Element, rooms: PersistentMap<Room>): Element[] {
-  if (iq.getChild("query")?.attrs.node) return [iqResult(iq, xml("query", { xmlns: NS.discoItems, node: iq.getChild("query")!.attrs.node }))];
-  const items: Element[] = [];
-  for (const room of rooms.values())
-    if (room.config.public && !room.locked) items.push(xml("item", { jid: room.jid, name: roomName(room) }));
-  return [iqResult(iq, xml("query", { xmlns: NS.discoItems }, ...items))];
+/**
+ * §6.3: the public rooms, each with its name (or its localpart), in JID order.
+ * Persistent rooms are listed from storage, loaded or not (a read); rooms in
+ * memory are what they are now. Long lists are paged with XEP-0059.
+ */
+export function serviceItems(iq: Element, ctx: Context): [Element[], Read[]] {
+  const query = iq.getChild("query")!;
+  if (query.attrs.node) return [[iqResult(iq, xml("query", { xmlns: NS.discoItems, node: query.attrs.node }))], []];
+  const set = query.getChild("set", NS.rsm);
+  const maxText = set?.getChildText("max");
+  const asked = maxText ? Number(maxText) : NaN;
+  const max = Number.isSafeInteger(asked) && asked >= 0 ? Math.min(asked, ctx.config.directoryPageSize) : ctx.config.directoryPageSize;
+  const after = set?.getChildText("after") || undefined;
+  return [[], [{ op: "directory", ...(after ? { after } : {}), limit: max + 1, stanza: iq }]];
+}
+
+/** The directory page, once storage has listed its public rooms after the cursor. */
+export function directoryPage(read: Extract<Read, { op: "directory" }>, stored: { rooms: DirectoryEntry[] }, rooms: PersistentMap<Room>, _ctx: Context): Element[] {
+  const after = read.after ?? "";
+  const entries = new Map<string, string>();
+  for (const entry of stored.rooms) if (!rooms.get(entry.jid)) entries.set(entry.jid, entry.name || entry.jid.slice(0, entry.jid.indexOf("@")));
+  for (const room of rooms.values()) if (room.config.public && !room.locked && room.jid > after) entries.set(room.jid, roomName(room));
+  const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const max = read.limit - 1;
+  const page = sorted.slice(0, max);
+  const paged = read.stanza.getChild("query")?.getChild("set", NS.rsm) !== undefined || sorted.length > max;
+  const items = page.map(([jid, name]) => xml("item", { jid, name }));
+  const result = xml("query", { xmlns: NS.discoItems }, ...items);
+  if (paged) {
+    const set = xml("set", { xmlns: NS.rsm });
+    if (page.length > 0) set.append(xml("first", {}, page[0]![0]), xml("last", {}, page[page.length - 1]![0]));
+    result.append(set);
+  }
+  return [iqResult(read.stanza, result)];
 }
 
 export function roomName(room: Room): string {
@@ -42,6 +70,12 @@ export function roomFeatures(room: Room): string[] {
     NS.discoInfo,
     NS.discoItems,
     NS.ping,
+    NS.stanzaId,
+    NS.occupantId,
+    NS.moderate,
+    NS.moderate0,
+    NS.vcard,
+    ...(c.archiving ? [NS.mam, NS.mamExtended] : []),
     c.public ? "muc_public" : "muc_hidden",
     c.membersOnly ? "muc_membersonly" : "muc_open",
     c.persistent ? "muc_persistent" : "muc_temporary",
@@ -65,6 +99,7 @@ export function roomInfo(room: Room, iq: Element): Element[] {
     field("muc#roominfo_occupants", String(room.occupants.size)),
     field("muc#roominfo_subject", room.subject?.text ?? ""),
     field("muc#roominfo_changesubject", room.config.changeSubject ? "1" : "0", "boolean"),
+    ...(room.avatarHash ? [field("muc#roominfo_avatarhash", room.avatarHash)] : []),
   );
   return infoResult(iq, roomName(room), roomFeatures(room), form);
 }

@@ -1,31 +1,41 @@
 // XEP-0045 §7.4 Sending a Message to All Occupants: the room reflects a
 // groupchat message to every session of every occupant (the sender's too),
-// from the sender's occupant JID, keeping its id (muc#stable_id) and payload.
-import { addToHistory, shouldStore } from "./history.ts";
+// from the sender's occupant JID, keeping its id (muc#stable_id) and payload,
+// with the sender's occupant-id (XEP-0421) and, when the room archives it, the
+// room's stanza-id (XEP-0359). The archive write leaves next to the copies, so
+// the shell commits it before any copy is sent.
+import { isRoomStanzaId, shouldStore, stanzaIdElement } from "./archive.ts";
+import { addToHistory } from "./history.ts";
 import type { Context } from "./context.ts";
+import { nickKey } from "./nick.ts";
+import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
+import type { Write } from "./storage.ts";
 import { changeSubject, isSubjectChange } from "./subject.ts";
-import { clone, errorReply, NS, type Element } from "./stanza.ts";
+import { clone, errorReply, type Element } from "./stanza.ts";
 
-/** The message as the room sends it on: from the occupant JID, minus anything only the room may add. */
-export function reflection(room: Room, sender: Occupant, message: Element): Element {
+/** The message as the room sends it on: from the occupant JID, minus anything only the room may add, plus what the room adds. */
+export function reflection(room: Room, sender: Occupant, message: Element, stanzaId?: string): Element {
   const copy = clone(message);
   copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), type: "groupchat" };
   delete copy.attrs.to;
-  // A client must not forge the room's own stanza-id (XEP-0359 §3) or the room's delay stamps.
-  copy.children = copy.children.filter(
-    (child) => typeof child === "string" || !(child.name === "stanza-id" && child.attrs.xmlns === NS.stanzaId && child.attrs.by === room.jid),
-  );
+  // A client must not forge the room's own stanza-id (XEP-0359 §3), nor an occupant-id (XEP-0421 §4).
+  copy.children = copy.children.filter((child) => !isRoomStanzaId(child, room.jid) && !isOccupantIdElement(child));
+  copy.append(occupantIdElement(sender.occupantId));
+  if (stanzaId) copy.append(stanzaIdElement(room.jid, stanzaId));
   return copy;
 }
 
 /** A groupchat message from `sender` (an occupant) to the room. */
-export function groupchat(room: Room, sender: Occupant, message: Element, ctx: Context): [Room, Element[]] {
+export function groupchat(room: Room, sender: Occupant, message: Element, ctx: Context): [Room, Element[], Write[]] {
   if (sender.role === "visitor" || sender.role === "none")
-    return [room, errorReply(message, "forbidden", "You do not have voice in this room", { by: room.jid })];
-  if (isSubjectChange(message)) return changeSubject(room, sender, message);
+    return [room, errorReply(message, "forbidden", "You do not have voice in this room", { by: room.jid }), []];
+  if (isSubjectChange(message)) return [...changeSubject(room, sender, message, ctx), []];
 
-  const base = reflection(room, sender, message);
+  const kept = shouldStore(message);
+  const archived = kept && room.config.archiving;
+  const id = archived ? ctx.nonce : undefined;
+  const base = reflection(room, sender, message, id);
   const out: Element[] = [];
   for (const occupant of room.occupants.values())
     for (const session of occupant.sessions) {
@@ -33,6 +43,16 @@ export function groupchat(room: Room, sender: Occupant, message: Element, ctx: C
       copy.attrs.to = session.jid;
       out.push(copy);
     }
-  const next = shouldStore(base) ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength) } : room;
-  return [next, out];
+  const next = kept ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength, id) } : room;
+  const writes: Write[] = archived
+    ? [
+        {
+          op: "archive",
+          room: room.jid,
+          message: { id: id!, at: ctx.now, stanza: base.toString(), nick: nickKey(sender.nick) ?? sender.nick, occupantId: sender.occupantId, sender: sender.bareJid, retracted: false },
+          cap: ctx.config.archiveMaxMessages,
+        },
+      ]
+    : [];
+  return [next, out, writes];
 }

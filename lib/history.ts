@@ -14,6 +14,8 @@ export interface HistoryEntry {
   at: number;
   /** Length of `stanza.toString()`, what maxchars counts. */
   chars: number;
+  /** Its XEP-0359 stanza-id, when it was archived. */
+  id?: string;
 }
 
 export interface HistoryRequest {
@@ -84,27 +86,6 @@ export function parseHistoryRequest(join: Element): HistoryRequest {
   return request;
 }
 
-const CLIENT_NAMESPACES = new Set([undefined, "jabber:client", "jabber:component:accept"]);
-
-function hint(message: Element, name: string): boolean {
-  return message.getChildElements().some((child) => child.name === name && child.attrs.xmlns === NS.hints);
-}
-
-/**
- * Whether a groupchat message the room broadcasts belongs in its history.
- * A subject change is not history (the room sends the subject separately).
- * XEP-0334 hints win: <no-store/> or <no-permanent-store/> keep a message out,
- * <store/> keeps one in even without a body (a reaction, a marker…).
- */
-export function shouldStore(message: Element): boolean {
-  if (message.name !== "message" || message.attrs.type !== "groupchat") return false;
-  if (hint(message, "no-store") || hint(message, "no-permanent-store")) return false;
-  if (hint(message, "store")) return true;
-  return message
-    .getChildElements()
-    .some((child) => child.name === "body" && CLIENT_NAMESPACES.has(child.attrs.xmlns) && child.getText() !== "");
-}
-
 /**
  * `history` with `stanza` (received at `at`) appended, keeping only the newest
  * `maxLength` entries. The stored copy has no `to`: the same entry is later sent
@@ -115,12 +96,13 @@ export function addToHistory(
   stanza: Element,
   at: number,
   maxLength: number,
+  id?: string,
 ): HistoryEntry[] {
   const keep = Math.floor(maxLength);
   if (!(keep > 0)) return [];
   const stored = clone(stanza);
   delete stored.attrs.to;
-  const entry: HistoryEntry = { stanza: stored, at, chars: stored.toString().length };
+  const entry: HistoryEntry = { stanza: stored, at, chars: stored.toString().length, ...(id ? { id } : {}) };
   return [...history.slice(Math.max(0, history.length - (keep - 1))), entry];
 }
 
@@ -157,7 +139,7 @@ export function selectHistory(
 }
 
 /** XEP-0082 DateTime in UTC, with milliseconds only when there are some. */
-function stamp(at: number): string {
+export function stamp(at: number): string {
   return new Date(at).toISOString().replace(".000Z", "Z");
 }
 

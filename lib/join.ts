@@ -4,6 +4,7 @@
 import { delayed, parseHistoryRequest, selectHistory } from "./history.ts";
 import type { Context } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
+import { newSalt, occupantIdOf } from "./occupant-id.ts";
 import { broadcastPresence, presenceOf, type StatusCode } from "./presence.ts";
 import { defaultRole, atLeastAffiliation } from "./roles.ts";
 import {
@@ -17,6 +18,7 @@ import {
   type Occupant,
   type Room,
 } from "./room.ts";
+import { avatarPresence } from "./room-avatar.ts";
 import { subjectMessage } from "./subject.ts";
 import { errorReply, NS, type Element } from "./stanza.ts";
 
@@ -24,7 +26,7 @@ export type Reduced = [Room | undefined, Element[]];
 
 /** A new room for `creator`, who becomes its owner (§10.1.1). */
 export function newRoom(roomJid: string, creator: string, ctx: Context): Room {
-  const room = createRoom(roomJid, defaultRoomConfig(ctx.config.historyLength));
+  const room = createRoom(roomJid, defaultRoomConfig(ctx.config.historyLength), newSalt(roomJid, ctx));
   return {
     ...room,
     affiliations: new Map([[bareOf(creator), "owner"]]),
@@ -34,7 +36,7 @@ export function newRoom(roomJid: string, creator: string, ctx: Context): Room {
 
 /** What a session receives on entering: everyone else, itself, history, subject. */
 export function welcome(room: Room, me: Occupant, to: string, selfCodes: StatusCode[], join: Element | undefined, ctx: Context): Element[] {
-  const out: Element[] = [];
+  const out: Element[] = room.avatarHash ? [avatarPresence(room, to)] : [];
   for (const other of room.occupants.values()) if (other !== me) out.push(presenceOf(room, other, to, me));
   const codes: StatusCode[] = [...selfCodes];
   if (room.config.whois === "anyone") codes.unshift(100);
@@ -78,6 +80,7 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
   const occupant: Occupant = {
     nick: parsed.nick,
     bareJid,
+    occupantId: occupantIdOf(current.salt, bareJid),
     role: defaultRole(affiliation, current.config.moderated),
     sessions: [{ jid: realJid, presence }],
   };

@@ -2,6 +2,7 @@
 // client's own presence payload (show, status, caps, avatar hash, …), from the
 // occupant JID, with a muc#user <x/> carrying the item and the status codes.
 import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant, type Room, type Session } from "./room.ts";
+import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { clone, NS, xml, type Element } from "./stanza.ts";
 
 /** XEP-0045 §15.6 status codes this service sends. */
@@ -28,7 +29,7 @@ export interface PresenceOptions {
 function passedOnPayload(presence: Element): Element[] {
   return presence
     .getChildElements()
-    .filter((child) => !(child.name === "x" && (child.attrs.xmlns === NS.muc || child.attrs.xmlns === NS.mucUser)))
+    .filter((child) => !(child.name === "x" && (child.attrs.xmlns === NS.muc || child.attrs.xmlns === NS.mucUser)) && !isOccupantIdElement(child))
     .map((child) => clone(child));
 }
 
@@ -75,6 +76,7 @@ export function presenceOf(
   x.append(item);
   if (self && options.selfStatus !== false) x.append(xml("status", { code: "110" }));
   presence.append(x);
+  presence.append(occupantIdElement(occupant.occupantId));
   return presence;
 }
 

@@ -3,6 +3,7 @@
 // sender's occupant JID, marked with an empty muc#user <x/>.
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import { nickKey } from "./nick.ts";
+import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { clone, errorReply, NS, xml, type Element } from "./stanza.ts";
 
 export function privateMessage(room: Room, sender: Occupant, message: Element, toNick: string): Element[] {
@@ -16,7 +17,9 @@ export function privateMessage(room: Room, sender: Occupant, message: Element, t
   for (const session of recipient.sessions) {
     const copy = clone(message);
     copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), to: session.jid };
+    copy.children = copy.children.filter((child) => !isOccupantIdElement(child));
     if (!copy.getChild("x", NS.mucUser)) copy.append(xml("x", { xmlns: NS.mucUser }));
+    copy.append(occupantIdElement(sender.occupantId));
     out.push(copy);
   }
   return out;

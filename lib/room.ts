@@ -60,6 +60,8 @@ export interface Session {
 export interface Occupant {
   nick: string;
   bareJid: string;
+  /** XEP-0421 occupant id: stable per (room, account), across rejoins and restarts. */
+  occupantId: string;
   role: Role;
   /** In order of joining; the last one is the one whose presence the room sees. */
   sessions: readonly Session[];
@@ -69,6 +71,15 @@ export interface Subject {
   text: string;
   /** Occupant JID of who set it, or the room's JID. */
   from: string;
+  /** Real bare JID of who set it, and when (ms since the epoch). */
+  by?: string;
+  at?: number;
+}
+
+/** What an affiliation carries besides its rank: why it was given (bans), the nick it reserves. */
+export interface AffiliationNote {
+  reason?: string;
+  nick?: string;
 }
 
 export interface Room {
@@ -81,14 +92,21 @@ export interface Room {
   sessions: ReadonlyMap<string, string>;
   /** Real bare JID → affiliation; absent means none. */
   affiliations: ReadonlyMap<string, Affiliation>;
+  /** Real bare JID → reason and reserved nick of its affiliation, where there are any. */
+  affiliationNotes: ReadonlyMap<string, AffiliationNote>;
   subject?: Subject;
   history: readonly HistoryEntry[];
   /** Locked until the owner configures it (only when the service locks new rooms). */
   locked: boolean;
+  /** XEP-0421: the secret occupant ids derive from, made when the room is created, kept with it. */
+  salt: string;
+  /** The room's vcard-temp (serialised) and the SHA-1 of its photo (room avatars). */
+  vcard?: string;
+  avatarHash?: string;
 }
 
-export function createRoom(jid: string, config: RoomConfig): Room {
-  return { jid, config, occupants: new Map(), sessions: new Map(), affiliations: new Map(), history: [], locked: false };
+export function createRoom(jid: string, config: RoomConfig, salt = ""): Room {
+  return { jid, config, occupants: new Map(), sessions: new Map(), affiliations: new Map(), affiliationNotes: new Map(), history: [], locked: false, salt };
 }
 
 export function occupantJid(room: Room, nick: string): string {

@@ -1,19 +1,26 @@
-// The core's single entry point: (state, input, context) → [state, stanzas].
+// The core's single entry point: (state, input, context) → [state, stanzas, effects].
 // It routes each stanza by its `to` (RFC 6120 §10, XEP-0045 §4.2):
 //   muc.example.org              → the service itself (disco, ping, version)
-//   room@muc.example.org         → the room (groupchat, disco, admin)
+//   room@muc.example.org         → the room (groupchat, disco, admin, MAM)
 //   room@muc.example.org/nick    → an occupant (join, leave, nick change, PM, IQ)
 // Only the addressed room is read and replaced: O(1) in the number of rooms.
+//
+// Storage (lib/storage.ts) is data in both directions: a stanza for a room that
+// is not in memory is held while the room is read ({op: "load-room"}), and
+// handled when the answer comes back as an input; every change to a room leaves
+// as writes next to the stanzas, which the shell commits before sending them.
 import { getList } from "./affiliations.ts";
+import { archiveRead, archiveRequest, expiry } from "./mam.ts";
 import { bounce } from "./bounce.ts";
 import type { Context } from "./context.ts";
-import { roomInfo, roomItems, serviceInfo, serviceItems, serviceVersion } from "./disco.ts";
+import { roomInfo, roomItems, serviceInfo, serviceItems, directoryPage, serviceVersion } from "./disco.ts";
 import { groupchat } from "./groupchat.ts";
 import { answeringOccupant, forwardRequest, forwardResponse } from "./iq-forward.ts";
 import { invite, isInvitation } from "./invite.ts";
 import { join, splitOccupantJid, welcome } from "./join.ts";
 import { removeSession, shutdownRoom } from "./leave.ts";
 import { adminSet } from "./moderation.ts";
+import { moderateRequest, moderateRead } from "./moderate.ts";
 import { ownerQuery } from "./room-config.ts";
 import { changeNick } from "./nick-change.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
@@ -21,73 +28,179 @@ import { emptyMap, type PersistentMap } from "./persistent-map.ts";
 import { presenceOf } from "./presence.ts";
 import { updatePresence } from "./presence-update.ts";
 import { privateMessage } from "./private-message.ts";
-import { occupantBySession, withOccupant, type Room } from "./room.ts";
+import { defaultRoomConfig, occupantBySession, withOccupant, type Room } from "./room.ts";
+import { avatarQuery } from "./room-avatar.ts";
+import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
 export interface ServiceState {
-  /** By bare room JID. */
+  /** The rooms in memory, by bare room JID. */
   rooms: PersistentMap<Room>;
+  /** Rooms being read from storage → the stanzas waiting for them, in arrival order. */
+  loading: PersistentMap<readonly Element[]>;
+  /** Empty persistent rooms still in memory, the longest idle first (at most config.roomCacheSize). */
+  idle: readonly string[];
 }
 
-export type Input = { kind: "stanza"; stanza: Element } | { kind: "shutdown" };
+export type Input =
+  | { kind: "stanza"; stanza: Element }
+  | { kind: "shutdown" }
+  /** The answer to a read the core asked for. */
+  | ({ kind: "read" } & Answered)
+  /** Housekeeping the shell asks for now and then (archive retention). */
+  | { kind: "tick" };
+
+/** What the shell carries out: writes (committed before the stanzas leave) and reads (answered as inputs). */
+export type Effect = Write | Read;
 
 export type Output = Element[];
 
+export type Result = [ServiceState, Output, Effect[]];
+
+const READS = new Set<string>(["load-room", "archive-query", "archive-lookup", "archive-metadata", "directory"]);
+export function isRead(effect: Effect): effect is Read {
+  return READS.has(effect.op);
+}
+
 export function initialState(): ServiceState {
-  return { rooms: emptyMap() };
+  return { rooms: emptyMap(), loading: emptyMap(), idle: [] };
 }
 
-export function handle(state: ServiceState, input: Input, ctx: Context): [ServiceState, Output] {
-  if (input.kind === "shutdown") return shutdown(state);
-  return route(state, input.stanza, ctx);
+export function handle(state: ServiceState, input: Input, ctx: Context): Result {
+  switch (input.kind) {
+    case "shutdown":
+      return shutdown(state);
+    case "tick":
+      return [state, [], expiry(ctx)];
+    case "read":
+      return answered(state, input, ctx);
+    default:
+      return route(state, input.stanza, ctx, false);
+  }
 }
 
-/** XEP-0045 §… service shutdown: every session is told (332); temporary rooms end. */
-function shutdown(state: ServiceState): [ServiceState, Output] {
+/** XEP-0045 §… service shutdown: every session is told (332); rooms leave memory (persistent ones stay stored). */
+function shutdown(state: ServiceState): Result {
   const out: Element[] = [];
-  for (const room of state.rooms.values()) out.push(...shutdownRoom(room));
-  return [{ rooms: emptyMap() }, out];
+  const effects: Effect[] = [];
+  for (const room of state.rooms.values()) {
+    out.push(...shutdownRoom(room));
+    if (room.config.persistent && room.occupants.size > 0) effects.push({ op: "delete-occupants", room: room.jid });
+  }
+  return [initialState(), out, effects];
+}
+
+/** The answer to a read: a room arrives from storage, or an archive or directory query has its rows. */
+function answered(state: ServiceState, input: Answered, ctx: Context): Result {
+  if (input.read.op === "load-room") return roomLoaded(state, input.read.jid, input.result as Extract<Answered, { read: { op: "load-room" } }>["result"], ctx);
+  if (input.read.op === "directory") return [state, directoryPage(input.read, input.result as { rooms: { jid: string; name: string }[]; count: number }, state.rooms, ctx), []];
+  const jid = input.read.op === "archive-query" ? input.read.query.room : input.read.room;
+  const room = state.rooms.get(jid);
+  if (input.read.op === "archive-lookup") {
+    const [next, out, writes] = moderateRead(room, input.read, input.result as never, ctx);
+    return commitRoom(state, jid, room, next, out, writes, ctx);
+  }
+  return [state, archiveRead(room, input as never, ctx), []];
+}
+
+function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, { read: { op: "load-room" } }>["result"], ctx: Context): Result {
+  const waiting = state.loading.get(jid) ?? [];
+  let next: ServiceState = { ...state, loading: state.loading.delete(jid) };
+  const effects: Effect[] = [];
+  if (loaded && !next.rooms.get(jid)) {
+    const room = fromStoredRoom(loaded, defaultRoomConfig(ctx.config.historyLength));
+    const trimmed = { ...room, history: room.history.slice(Math.max(0, room.history.length - room.config.historyLength)) };
+    next = trackIdle({ ...next, rooms: next.rooms.set(jid, trimmed) }, jid, trimmed, ctx);
+    // Occupants of before a restart are not restored (yet): the stored ones are forgotten,
+    // and their clients find out through XEP-0410 self-pings and rejoin.
+    if (loaded.occupants.length > 0) effects.push({ op: "delete-occupants", room: jid });
+  }
+  const out: Element[] = [];
+  for (const stanza of waiting) {
+    const [after, stanzas, more] = route(next, stanza, ctx, true);
+    next = after;
+    out.push(...stanzas);
+    effects.push(...more);
+  }
+  return [next, out, effects];
 }
 
 const JID_PART = /^[^@/\s"&':<>]*$/; // RFC 7622 §3.3.1: no " & ' / : < > @ in a localpart
 
-function route(state: ServiceState, stanza: Element, ctx: Context): [ServiceState, Output] {
+/** `known`: storage has been asked about this room already (it is absent if not in memory). */
+function route(state: ServiceState, stanza: Element, ctx: Context, known: boolean): Result {
   const { from, to } = stanza.attrs as { from?: string; to?: string };
-  if (!from || !to || !["message", "presence", "iq"].includes(stanza.name)) return [state, []];
-  if (stanza.name === "iq" && !["get", "set", "result", "error"].includes(stanza.attrs.type)) return [state, errorReply(stanza, "bad-request")];
+  if (!from || !to || !["message", "presence", "iq"].includes(stanza.name)) return [state, [], []];
+  if (stanza.name === "iq" && !["get", "set", "result", "error"].includes(stanza.attrs.type)) return [state, errorReply(stanza, "bad-request"), []];
 
   const [bare, resource] = splitOccupantJid(to);
   const at = bare.indexOf("@");
   const local = at === -1 ? "" : bare.slice(0, at);
   const domain = at === -1 ? bare : bare.slice(at + 1);
-  if (domain !== ctx.config.domain) return [state, []]; // not ours: the server should never route it here
+  if (domain !== ctx.config.domain) return [state, [], []]; // not ours: the server should never route it here
   if (stanza.toString().length > ctx.config.maxStanzaChars)
-    return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`)];
-  if (!local && resource) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : []];
-  if (!local) return [state, toService(state, stanza, ctx)];
-  if (!JID_PART.test(local)) return [state, errorReply(stanza, "jid-malformed", "Invalid room name")];
+    return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`), []];
+  if (!local && resource) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : [], []];
+  if (!local) return toService(state, stanza, ctx);
+  if (!JID_PART.test(local)) return [state, errorReply(stanza, "jid-malformed", "Invalid room name"), []];
 
   const room = state.rooms.get(bare);
-  const [next, out] = resource || (stanza.name === "presence" && to.includes("/"))
+  if (!room && !known) {
+    if (isError(stanza)) return [state, [], []]; // a room not in memory has no sessions to bounce
+    const waiting = state.loading.get(bare);
+    if (waiting && waiting.length >= ctx.config.maxWaitingStanzas)
+      return [state, errorReply(stanza, "resource-constraint", "The room is being loaded; try again"), []];
+    const loading = state.loading.set(bare, [...(waiting ?? []), stanza]);
+    return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid: bare, history: ctx.config.maxHistoryLength }]];
+  }
+  const [next, out, effects = []] = resource || (stanza.name === "presence" && to.includes("/"))
     ? toOccupant(room, stanza, bare, resource, ctx)
     : toRoom(room, stanza, ctx);
-  if (next === room) return [state, out];
-  return [{ rooms: next ? state.rooms.set(bare, next) : state.rooms.delete(bare) }, out];
+  return commitRoom(state, bare, room, next, out, effects, ctx);
+}
+
+/** Put a reducer's new room into the state, with the writes that make storage follow it. */
+function commitRoom(state: ServiceState, jid: string, room: Room | undefined, next: Room | undefined, out: Output, effects: Effect[], ctx: Context): Result {
+  if (next === room) return [state, out, effects];
+  const writes: Effect[] = roomWrites(room, next);
+  const rooms = next ? state.rooms.set(jid, next) : state.rooms.delete(jid);
+  // A new room starts with an empty archive, even if an earlier room of that name left one behind.
+  if (!room && next) writes.unshift({ op: "delete-room", jid, archive: true });
+  return [trackIdle({ ...state, rooms }, jid, next, ctx), out, [...writes, ...effects]];
+}
+
+/** Keep at most roomCacheSize empty persistent rooms in memory; the longest idle leaves first. */
+function trackIdle(state: ServiceState, jid: string, room: Room | undefined, ctx: Context): ServiceState {
+  const idleNow = room !== undefined && room.config.persistent && room.occupants.size === 0;
+  const listed = state.idle.includes(jid); // O(roomCacheSize), a constant
+  if (idleNow === listed) return state;
+  if (!idleNow) return { ...state, idle: state.idle.filter((j) => j !== jid) };
+  let idle = [...state.idle, jid];
+  let rooms = state.rooms;
+  while (idle.length > ctx.config.roomCacheSize) {
+    rooms = rooms.delete(idle[0]!); // already stored: it is read again when next addressed
+    idle = idle.slice(1);
+  }
+  return { ...state, rooms, idle };
 }
 
 /** Stanzas to the service's own domain. */
-function toService(state: ServiceState, stanza: Element, ctx: Context): Output {
-  if (stanza.name === "message") return errorReply(stanza, "service-unavailable", "This is a group chat service; join a room to talk");
-  if (stanza.name !== "iq" || (stanza.attrs.type !== "get" && stanza.attrs.type !== "set")) return [];
+function toService(state: ServiceState, stanza: Element, ctx: Context): Result {
+  if (stanza.name === "message") return [state, errorReply(stanza, "service-unavailable", "This is a group chat service; join a room to talk"), []];
+  if (stanza.name !== "iq" || (stanza.attrs.type !== "get" && stanza.attrs.type !== "set")) return [state, [], []];
   const payload = iqPayload(stanza);
-  if (stanza.attrs.type === "get" && payload?.is("query", NS.discoInfo)) return serviceInfo(stanza, ctx);
-  if (stanza.attrs.type === "get" && payload?.is("query", NS.discoItems)) return serviceItems(stanza, state.rooms);
-  if (stanza.attrs.type === "get" && payload?.is("ping", NS.ping)) return [iqResult(stanza)];
-  if (stanza.attrs.type === "get" && payload?.is("query", NS.version)) return serviceVersion(stanza);
-  return errorReply(stanza, "service-unavailable");
+  const get = stanza.attrs.type === "get";
+  if (get && payload?.is("query", NS.discoInfo)) return [state, serviceInfo(stanza, ctx), []];
+  if (get && payload?.is("query", NS.discoItems)) {
+    const [out, reads] = serviceItems(stanza, ctx);
+    return [state, out, reads];
+  }
+  if (get && payload?.is("ping", NS.ping)) return [state, [iqResult(stanza)], []];
+  if (get && payload?.is("query", NS.version)) return [state, serviceVersion(stanza), []];
+  return [state, errorReply(stanza, "service-unavailable"), []];
 }
 
-type Reduced = [Room | undefined, Output];
+type Reduced = [Room | undefined, Output, Effect[]?];
 
 /** Stanzas to room@domain. */
 function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced {
@@ -117,6 +230,13 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza);
   if (get && payload?.is("query", NS.mucAdmin)) return [room, getList(room, realJid, stanza)];
   if (payload?.is("query", NS.mucOwner)) return ownerQuery(room, stanza, ctx);
+  if (payload?.is("query", NS.mam) || payload?.is("metadata", NS.mam)) {
+    const [out, reads] = archiveRequest(room, stanza, ctx);
+    return [room, out, reads];
+  }
+  if (!get && payload?.is("moderate", NS.moderate)) return [room, ...moderateRequest(room, sender, stanza)];
+  if (!get && payload?.is("apply-to", NS.fasten) && payload.getChild("moderate", NS.moderate0)) return [room, ...moderateRequest(room, sender, stanza)];
+  if (payload?.is("vCard", NS.vcard)) return avatarQuery(room, stanza, ctx);
   return [room, errorReply(stanza, "service-unavailable")];
 }
 

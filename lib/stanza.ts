@@ -23,7 +23,37 @@ export const NS = {
   selfPing: "http://jabber.org/protocol/muc#self-ping-optimization",
   version: "jabber:iq:version",
   stanzaId: "urn:xmpp:sid:0",
+  occupantId: "urn:xmpp:occupant-id:0",
+  mam: "urn:xmpp:mam:2",
+  mamExtended: "urn:xmpp:mam:2#extended",
+  rsm: "http://jabber.org/protocol/rsm",
+  forward: "urn:xmpp:forward:0",
+  retract: "urn:xmpp:message-retract:1",
+  moderate: "urn:xmpp:message-moderate:1",
+  moderate0: "urn:xmpp:message-moderate:0",
+  retract0: "urn:xmpp:message-retract:0",
+  fasten: "urn:xmpp:fasten:0",
+  vcard: "vcard-temp",
+  vcardUpdate: "vcard-temp:x:update",
 } as const;
+
+/** The element a serialised stanza describes (what storage hands back). Throws on malformed XML. */
+export function parseXml(text: string): Element {
+  const parser = new xml.Parser();
+  let wrapper: Element | undefined;
+  let found: Element | undefined;
+  let failure: Error | undefined;
+  parser.on("start", (el: Element) => (wrapper = el));
+  parser.on("element", (el: Element) => {
+    el.parent = null;
+    found ??= el;
+  });
+  parser.on("error", (err: Error) => (failure = err));
+  parser.write(`<w>${text}</w>`);
+  if (failure || !found) throw failure ?? new Error("no element");
+  void wrapper;
+  return found;
+}
 
 /** A deep copy of an element (ltx 3 has no Element#clone). */
 export function clone(element: Element): Element {

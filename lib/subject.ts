@@ -1,6 +1,8 @@
 // XEP-0045 §8.1 Modifying the Room Subject, and the subject every joiner
 // receives last (§7.2.15): an empty <subject/> when none is set, because
 // clients take the subject as the end of the join.
+import type { Context } from "./context.ts";
+import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { atLeastRole } from "./roles.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import { clone, errorReply, xml, type Element } from "./stanza.ts";
@@ -24,15 +26,17 @@ export function maySetSubject(room: Room, occupant: Occupant): boolean {
 }
 
 /** The occupant `sender` sets the subject: everyone receives it, or the sender gets forbidden. */
-export function changeSubject(room: Room, sender: Occupant, message: Element): [Room, Element[]] {
+export function changeSubject(room: Room, sender: Occupant, message: Element, ctx: Context): [Room, Element[]] {
   if (!maySetSubject(room, sender)) return [room, errorReply(message, "forbidden", "You are not allowed to change the subject")];
   const text = message.getChildText("subject") ?? "";
-  const next: Room = { ...room, subject: text ? { text, from: occupantJid(room, sender.nick) } : undefined };
+  const next: Room = { ...room, subject: text ? { text, from: occupantJid(room, sender.nick), by: sender.bareJid, at: ctx.now } : undefined };
   const out: Element[] = [];
   for (const occupant of next.occupants.values())
     for (const session of occupant.sessions) {
       const copy = clone(message);
       copy.attrs = { ...copy.attrs, from: occupantJid(next, sender.nick), to: session.jid, type: "groupchat" };
+      copy.children = copy.children.filter((child) => !isOccupantIdElement(child));
+      copy.append(occupantIdElement(sender.occupantId));
       out.push(copy);
     }
   return [next, out];

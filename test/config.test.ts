@@ -106,6 +106,14 @@ describe("every variable set", () => {
       maxOccupants: 200,
       maxStanzaChars: 65536,
       forwardKey: "",
+      roomCacheSize: 100,
+      maxWaitingStanzas: 100,
+      archivePageSize: 20,
+      archiveMaxPageSize: 50,
+      archiveMaxMessages: 100_000,
+      archiveExpiryDays: 365,
+      directoryPageSize: 100,
+      maxVcardChars: 65536,
     });
   });
 

@@ -2,7 +2,10 @@
 // `handle` with a fixed clock and id prefix, and records the exchange as a
 // readable transcript (">>" in, "<<" out) for snapshot tests.
 import { defaultConfig, type Context, type ServiceConfig } from "../lib/context.ts";
-import { handle, initialState, type Input, type ServiceState } from "../lib/service.ts";
+import type { Input, ServiceState } from "../lib/service.ts";
+import { createRuntime, type Runtime } from "../lib/shell/runtime.ts";
+import { openSqliteStore } from "../lib/shell/sqlite.ts";
+import type { Write } from "../lib/storage.ts";
 import { NS, xml, type Element } from "../lib/stanza.ts";
 
 export const DOMAIN = "muc.example.org";
@@ -10,14 +13,36 @@ export const ROOM = `room@${DOMAIN}`;
 export const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
 
 export class Sim {
-  state: ServiceState = initialState();
   now = T0;
   sequence = 0;
   transcript: string[] = [];
   config: ServiceConfig;
+  /** The real store, in memory: what the core reads and writes goes through SQLite as in production. */
+  store: ReturnType<typeof openSqliteStore>;
+  /** Also show, in the transcript, the writes the core asks for ("## " lines). */
+  showWrites = false;
+  private runtime: Runtime;
 
-  constructor(config: Partial<ServiceConfig> = {}) {
+  constructor(config: Partial<ServiceConfig> = {}, options: { store?: ReturnType<typeof openSqliteStore>; showWrites?: boolean } = {}) {
     this.config = { ...defaultConfig, domain: DOMAIN, ...config };
+    this.store = options.store ?? openSqliteStore(":memory:");
+    this.showWrites = options.showWrites ?? false;
+    this.runtime = createRuntime({
+      store: this.store,
+      config: this.config,
+      clock: () => this.now,
+      nonce: () => `n${++this.sequence}`,
+      onWrite: (write) => {
+        if (this.showWrites) this.transcript.push(`## ${describeWrite(write)}`);
+      },
+      onCrash: (_input, error) => {
+        throw error;
+      },
+    });
+  }
+
+  get state(): ServiceState {
+    return this.runtime.state();
   }
 
   ctx(): Context {
@@ -31,11 +56,14 @@ export class Sim {
 
   input(input: Input): Element[] {
     const before = input.kind === "stanza" ? input.stanza.toString() : undefined;
-    const [state, out] = handle(this.state, input, this.ctx());
-    if (before !== undefined && input.kind === "stanza" && input.stanza.toString() !== before) throw new Error("the core mutated its input");
-    this.state = state;
     this.transcript.push(input.kind === "stanza" ? `>> ${input.stanza}` : `>> (${input.kind})`);
+    const at = this.transcript.length;
+    const out = this.runtime.step(input);
+    this.runtime.flush();
+    if (before !== undefined && input.kind === "stanza" && input.stanza.toString() !== before) throw new Error("the core mutated its input");
+    const writes = this.transcript.splice(at);
     for (const stanza of out) this.transcript.push(`<< ${stanza}`);
+    this.transcript.push(...writes);
     return out;
   }
 
@@ -48,6 +76,38 @@ export class Sim {
 
   room(jid = ROOM) {
     return this.state.rooms.get(jid);
+  }
+
+  /** A new Sim on the same store, as after a restart of the service (a crash: nothing is said to anyone). */
+  restart(config: Partial<ServiceConfig> = {}): Sim {
+    const next = new Sim({ ...this.config, ...config }, { store: this.store, showWrites: this.showWrites });
+    next.now = this.now;
+    next.sequence = this.sequence + 1000;
+    return next;
+  }
+}
+
+/** One write as a transcript line: what it does, without the bulky parts. */
+export function describeWrite(w: Write): string {
+  switch (w.op) {
+    case "save-room": {
+      const { jid, config, affiliations, subject, avatarHash } = w.room;
+      return `save-room ${jid} ${JSON.stringify({ config, affiliations, ...(subject ? { subject } : {}), ...(avatarHash ? { avatarHash } : {}) })}`;
+    }
+    case "save-occupant":
+      return `save-occupant ${w.room} ${w.key} ${JSON.stringify({ ...w.occupant, sessions: w.occupant.sessions.map((s) => s.jid) })}`;
+    case "archive":
+      return `archive ${w.room} ${w.message.id} ${w.message.stanza}`;
+    case "retract":
+      return `retract ${w.room} ${w.id} ${w.tombstone}`;
+    case "delete-room":
+      return `delete-room ${w.jid}${w.archive ? " with its archive" : ""}`;
+    case "delete-occupant":
+      return `delete-occupant ${w.room} ${w.key}`;
+    case "delete-occupants":
+      return `delete-occupants ${w.room}`;
+    case "expire":
+      return `expire before ${new Date(w.before).toISOString()}`;
   }
 }
 

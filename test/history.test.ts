@@ -5,9 +5,9 @@ import {
   parseDateTime,
   parseHistoryRequest,
   selectHistory,
-  shouldStore,
   type HistoryEntry,
 } from "../lib/history.ts";
+import { shouldStore } from "../lib/archive.ts";
 import { NS, xml, type Element } from "../lib/stanza.ts";
 
 const ROOM = "coven@chat.shakespeare.lit";

@@ -420,7 +420,7 @@ describe("what the configuration changes", () => {
       expect(m.attrs).toMatchObject({ from: `${ROOM}/juliet`, type: "groupchat" });
       expect(m.getChildText("subject")).toBe("Balcony");
     }
-    expect(sim.room()!.subject).toEqual({ text: "Balcony", from: `${ROOM}/juliet` });
+    expect(sim.room()!.subject).toEqual({ text: "Balcony", from: `${ROOM}/juliet`, by: "juliet@example.com", at: sim.now });
   });
 
   test("historylength 0: a joiner gets no discussion history, not even what was said before the change", () => {

@@ -24,7 +24,7 @@ describe("changing the subject (§8.1)", () => {
       expect(message.getChildText("subject")).toBe("Fire Burn and Cauldron Bubble!");
       expect(message.getChild("body")).toBeUndefined();
     }
-    expect(sim.room()!.subject).toEqual({ text: "Fire Burn and Cauldron Bubble!", from: `${ROOM}/Romeo` });
+    expect(sim.room()!.subject).toEqual({ text: "Fire Burn and Cauldron Bubble!", from: `${ROOM}/Romeo`, by: "romeo@example.net", at: sim.now });
   });
 
   test("a participant may not in a default room: forbidden, nobody else hears of it", () => {

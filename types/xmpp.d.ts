@@ -18,8 +18,13 @@ declare module "@xmpp/xml" {
     toString(): string;
   }
   function xml(name: string, attrs?: Record<string, any> | string | null, ...children: (Element | string | undefined)[]): Element;
+  class Parser {
+    on(event: string, listener: (...args: any[]) => void): this;
+    write(data: string): void;
+    end(data?: string): void;
+  }
   namespace xml {
-    export { Element };
+    export { Element, Parser };
   }
   export default xml;
 }

@@ -1,0 +1,222 @@
+// The embedded store: one SQLite file through bun:sqlite (WAL mode), carrying out
+// the core's writes and answering its reads (lib/storage.ts). Writes of one
+// batch go into one transaction, opened by the first write and committed by
+// flush(); reads inside the batch see them (same connection). The schema is
+// created and migrated here: PRAGMA user_version counts the migrations applied.
+import { Database } from "bun:sqlite";
+import type { ArchivedMessage, ArchivePage, ArchiveQuery, LoadedRoom, Read, ReadResult, Store, StoredOccupant, StoredRoom, Write } from "../storage.ts";
+
+/** Each migration takes the schema from version i to i+1. Never edit one that has shipped: add one. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: rooms and their archive
+  `CREATE TABLE rooms (
+     jid TEXT PRIMARY KEY,
+     public INTEGER NOT NULL,
+     name TEXT NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE INDEX rooms_public ON rooms (public, jid);
+   CREATE TABLE archive (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     room TEXT NOT NULL,
+     id TEXT NOT NULL UNIQUE,
+     at INTEGER NOT NULL,
+     nick TEXT NOT NULL,
+     stanza TEXT NOT NULL
+   );
+   CREATE INDEX archive_room ON archive (room, seq);`,
+  // 2: occupant ids, moderation (tombstones), senders, and the occupants of persistent rooms
+  `ALTER TABLE archive ADD COLUMN occupant_id TEXT NOT NULL DEFAULT '';
+   ALTER TABLE archive ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+   ALTER TABLE archive ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX archive_at ON archive (at);
+   CREATE TABLE occupants (
+     room TEXT NOT NULL,
+     key TEXT NOT NULL,
+     data TEXT NOT NULL,
+     PRIMARY KEY (room, key)
+   );`,
+];
+
+type Row = { id: string; at: number; stanza: string; nick: string; occupant_id: string; sender: string; retracted: number };
+
+const toMessage = (row: Row): ArchivedMessage => ({
+  id: row.id,
+  at: row.at,
+  stanza: row.stanza,
+  nick: row.nick,
+  occupantId: row.occupant_id,
+  sender: row.sender,
+  retracted: row.retracted === 1,
+});
+
+/** Open (creating and migrating as needed) the store in `path` (":memory:" for a throwaway one). */
+export function openSqliteStore(path: string): Store & { db: Database; schemaVersion(): number } {
+  const db = new Database(path, { create: true, strict: true });
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL"); // WAL + NORMAL: durable at each checkpoint, and a crash never corrupts
+  db.exec("PRAGMA busy_timeout = 5000");
+  migrate(db);
+
+  const q = {
+    room: db.query<{ data: string }, [string]>("SELECT data FROM rooms WHERE jid = ?"),
+    occupants: db.query<{ key: string; data: string }, [string]>("SELECT key, data FROM occupants WHERE room = ?"),
+    lastMessages: db.query<Row, [string, number]>("SELECT * FROM (SELECT * FROM archive WHERE room = ? ORDER BY seq DESC LIMIT ?) ORDER BY seq"),
+    saveRoom: db.query("INSERT INTO rooms (jid, public, name, data) VALUES (?, ?, ?, ?) ON CONFLICT (jid) DO UPDATE SET public = excluded.public, name = excluded.name, data = excluded.data"),
+    deleteRoom: db.query("DELETE FROM rooms WHERE jid = ?"),
+    deleteArchive: db.query("DELETE FROM archive WHERE room = ?"),
+    deleteOccupants: db.query("DELETE FROM occupants WHERE room = ?"),
+    saveOccupant: db.query("INSERT INTO occupants (room, key, data) VALUES (?, ?, ?) ON CONFLICT (room, key) DO UPDATE SET data = excluded.data"),
+    deleteOccupant: db.query("DELETE FROM occupants WHERE room = ? AND key = ?"),
+    append: db.query("INSERT INTO archive (room, id, at, nick, stanza, occupant_id, sender, retracted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"),
+    trim: db.query("DELETE FROM archive WHERE room = ? AND seq <= (SELECT seq FROM archive WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)"),
+    retract: db.query("UPDATE archive SET stanza = ?, retracted = 1 WHERE room = ? AND id = ?"),
+    expire: db.query("DELETE FROM archive WHERE at < ?"),
+    seqOf: db.query<{ seq: number }, [string, string]>("SELECT seq FROM archive WHERE room = ? AND id = ?"),
+    lookup: db.query<Row, [string, string]>("SELECT * FROM archive WHERE room = ? AND id = ?"),
+    first: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq LIMIT 1"),
+    last: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq DESC LIMIT 1"),
+    directory: db.query<{ jid: string; name: string }, [string, number]>("SELECT jid, name FROM rooms WHERE public = 1 AND jid > ? ORDER BY jid LIMIT ?"),
+    directoryCount: db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM rooms WHERE public = 1"),
+  };
+
+  let open = false;
+  const begin = () => {
+    if (!open) db.exec("BEGIN");
+    open = true;
+  };
+
+  function apply(w: Write): void {
+    switch (w.op) {
+      case "save-room": {
+        const r: StoredRoom = w.room;
+        q.saveRoom.run(r.jid, r.config.public ? 1 : 0, r.config.name, JSON.stringify(r));
+        break;
+      }
+      case "delete-room":
+        q.deleteRoom.run(w.jid);
+        q.deleteOccupants.run(w.jid);
+        if (w.archive) q.deleteArchive.run(w.jid);
+        break;
+      case "save-occupant":
+        q.saveOccupant.run(w.room, w.key, JSON.stringify(w.occupant));
+        break;
+      case "delete-occupant":
+        q.deleteOccupant.run(w.room, w.key);
+        break;
+      case "delete-occupants":
+        q.deleteOccupants.run(w.room);
+        break;
+      case "archive": {
+        const m = w.message;
+        q.append.run(w.room, m.id, m.at, m.nick, m.stanza, m.occupantId, m.sender);
+        q.trim.run(w.room, w.room, w.cap);
+        break;
+      }
+      case "retract":
+        q.retract.run(w.tombstone, w.room, w.id);
+        break;
+      case "expire":
+        q.expire.run(w.before);
+        break;
+    }
+  }
+
+  function loadRoom(jid: string, history: number): LoadedRoom | null {
+    const row = q.room.get(jid);
+    if (!row) return null;
+    return {
+      room: JSON.parse(row.data) as StoredRoom,
+      history: history > 0 ? q.lastMessages.all(jid, history).map(toMessage) : [],
+      occupants: q.occupants.all(jid).map((o) => ({ key: o.key, occupant: JSON.parse(o.data) as StoredOccupant })),
+    };
+  }
+
+  function archiveQuery(query: ArchiveQuery): ArchivePage {
+    const where = ["room = ?"];
+    const args: (string | number)[] = [query.room];
+    if (query.start !== undefined) where.push("at >= ?"), args.push(query.start);
+    if (query.end !== undefined) where.push("at <= ?"), args.push(query.end);
+    if (query.nick !== undefined) where.push("nick = ?"), args.push(query.nick);
+    for (const [id, op] of [[query.afterId, ">"], [query.beforeId, "<"]] as const) {
+      if (id === undefined) continue;
+      const found = q.seqOf.get(query.room, id);
+      if (!found) return { rows: [], count: 0, unknownId: true };
+      where.push(`seq ${op} ?`), args.push(found.seq);
+    }
+    if (query.ids) {
+      where.push(`id IN (${query.ids.map(() => "?").join(",") || "NULL"})`);
+      args.push(...query.ids);
+    }
+    const filter = where.join(" AND ");
+    const count = (db.query(`SELECT COUNT(*) AS n FROM archive WHERE ${filter}`).get(...args) as { n: number }).n;
+    const cursor: string[] = [];
+    const cursorArgs: number[] = [];
+    for (const [id, op] of [[query.after, ">"], [query.before || undefined, "<"]] as const) {
+      if (id === undefined) continue;
+      const found = q.seqOf.get(query.room, id);
+      if (!found) return { rows: [], count, unknownId: true };
+      cursor.push(`seq ${op} ?`), cursorArgs.push(found.seq);
+    }
+    const all = [filter, ...cursor].join(" AND ");
+    const order = query.backwards ? "DESC" : "ASC";
+    const rows = db.query(`SELECT * FROM archive WHERE ${all} ORDER BY seq ${order} LIMIT ?`).all(...args, ...cursorArgs, query.limit) as Row[];
+    if (query.backwards) rows.reverse();
+    return { rows: rows.map(toMessage), count, unknownId: false };
+  }
+
+  function read<R extends Read>(r: R): ReadResult<R> {
+    switch (r.op) {
+      case "load-room":
+        return loadRoom(r.jid, r.history) as ReadResult<R>;
+      case "archive-query":
+        return archiveQuery(r.query) as ReadResult<R>;
+      case "archive-lookup": {
+        const row = q.lookup.get(r.room, r.id);
+        return (row ? toMessage(row) : null) as ReadResult<R>;
+      }
+      case "archive-metadata": {
+        const first = q.first.get(r.room);
+        const last = q.last.get(r.room);
+        return { ...(first ? { first: toMessage(first) } : {}), ...(last ? { last: toMessage(last) } : {}) } as ReadResult<R>;
+      }
+      case "directory":
+        return { rooms: q.directory.all(r.after ?? "", r.limit), count: q.directoryCount.get()!.n } as ReadResult<R>;
+    }
+    throw new Error(`unknown read ${(r as Read).op}`);
+  }
+
+  return {
+    db,
+    schemaVersion: () => (db.query("PRAGMA user_version").get() as { user_version: number }).user_version,
+    read,
+    write(writes: readonly Write[]) {
+      if (writes.length === 0) return;
+      begin();
+      for (const w of writes) apply(w);
+    },
+    flush() {
+      if (!open) return;
+      open = false;
+      db.exec("COMMIT");
+    },
+    close() {
+      if (open) db.exec("COMMIT");
+      open = false;
+      db.close();
+    },
+  };
+}
+
+/** Bring the schema up to date, one migration per transaction. */
+export function migrate(db: Database, upTo = MIGRATIONS.length): void {
+  let version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  if (version > MIGRATIONS.length) throw new Error(`the database's schema (version ${version}) is newer than this service (${MIGRATIONS.length})`);
+  while (version < upTo) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.exec(`PRAGMA user_version = ${version + 1}`);
+    })();
+    version++;
+  }
+}
