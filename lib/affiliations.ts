@@ -39,8 +39,14 @@ export function setAffiliation(room: Room, actorJid: string, iq: Element, item: 
   const affiliations = new Map(room.affiliations);
   if (affiliation === "none") affiliations.delete(target);
   else affiliations.set(target, affiliation as Affiliation);
-  let next: Room = { ...room, affiliations };
   const reason = item.getChildText("reason") ?? undefined;
+  // The reason is kept with the affiliation (a ban's is shown in the outcast list); a reserved nick stays while affiliated.
+  const notes = new Map(room.affiliationNotes);
+  const { reason: _old, ...kept } = notes.get(target) ?? {};
+  const note = affiliation === "none" ? {} : { ...kept, ...(reason ? { reason } : {}) };
+  if (Object.keys(note).length > 0) notes.set(target, note);
+  else notes.delete(target);
+  let next: Room = { ...room, affiliations, affiliationNotes: notes.size === 0 && room.affiliationNotes.size === 0 ? room.affiliationNotes : notes };
   const out: Element[] = [];
 
   const occupant = occupantByBareJid(next, target);
@@ -78,7 +84,12 @@ export function getList(room: Room, actorJid: string, iq: Element): Element[] {
     // Owners and admins see every list; in a non-anonymous room, members see them too (as Prosody).
     const allowed = atLeastAffiliation(actor, "admin") || (actor === "member" && room.config.whois === "anyone");
     if (!allowed) return errorReply(iq, "forbidden", "You may not see that list");
-    const items = [...room.affiliations].filter(([, a]) => a === wanted).map(([jid, a]) => xml("item", { affiliation: a, jid }));
+    const items = [...room.affiliations]
+      .filter(([, a]) => a === wanted)
+      .map(([jid, a]) => {
+        const note = room.affiliationNotes.get(jid);
+        return xml("item", { affiliation: a, jid, ...(note?.nick ? { nick: note.nick } : {}) }, ...(note?.reason ? [xml("reason", {}, note.reason)] : []));
+      });
     return [iqResult(iq, xml("query", { xmlns: NS.mucAdmin }, ...items))];
   }
   if (isRole(wantedRole)) {

@@ -169,19 +169,23 @@ function commitRoom(state: ServiceState, jid: string, room: Room | undefined, ne
   return [trackIdle({ ...state, rooms }, jid, next, ctx), out, [...writes, ...effects]];
 }
 
-/** Keep at most roomCacheSize empty persistent rooms in memory; the longest idle leaves first. */
+/**
+ * Keep at most roomCacheSize empty persistent rooms in memory besides the one
+ * just handled (which stays until another room goes idle); the longest idle
+ * leaves first. They are stored already: each is read again when next addressed.
+ */
 function trackIdle(state: ServiceState, jid: string, room: Room | undefined, ctx: Context): ServiceState {
   const idleNow = room !== undefined && room.config.persistent && room.occupants.size === 0;
   const listed = state.idle.includes(jid); // O(roomCacheSize), a constant
   if (idleNow === listed) return state;
   if (!idleNow) return { ...state, idle: state.idle.filter((j) => j !== jid) };
-  let idle = [...state.idle, jid];
+  let idle = state.idle;
   let rooms = state.rooms;
   while (idle.length > ctx.config.roomCacheSize) {
-    rooms = rooms.delete(idle[0]!); // already stored: it is read again when next addressed
+    rooms = rooms.delete(idle[0]!);
     idle = idle.slice(1);
   }
-  return { ...state, rooms, idle };
+  return { ...state, rooms, idle: [...idle, jid] };
 }
 
 /** Stanzas to the service's own domain. */

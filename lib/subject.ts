@@ -2,17 +2,19 @@
 // receives last (§7.2.15): an empty <subject/> when none is set, because
 // clients take the subject as the end of the join.
 import type { Context } from "./context.ts";
-import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
+import { isOccupantIdElement, occupantIdElement, occupantIdOf } from "./occupant-id.ts";
 import { atLeastRole } from "./roles.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import { clone, errorReply, xml, type Element } from "./stanza.ts";
 
 /** The subject message for one session. */
 export function subjectMessage(room: Room, to: string): Element {
+  const setter = room.subject?.by && room.subject.from !== room.jid ? [occupantIdElement(occupantIdOf(room.salt, room.subject.by))] : [];
   return xml(
     "message",
     { type: "groupchat", from: room.subject?.from ?? room.jid, to },
     xml("subject", {}, room.subject?.text ?? ""),
+    ...setter,
   );
 }
 

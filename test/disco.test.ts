@@ -2,7 +2,7 @@
 // muc#roominfo form, §15.5.4), §6.5 room items, and XEP-0199 ping to a room.
 import { describe, expect, test } from "bun:test";
 import { NS, xml, type Element } from "../lib/stanza.ts";
-import { condition, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, roomWith } from "./helpers.ts";
+import { condition, DOMAIN, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim, roomWith } from "./helpers.ts";
 
 function balcony(): Sim {
   return roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
@@ -124,5 +124,57 @@ describe("room disco#items (§6.5) and ping", () => {
     expect(out).toHaveLength(1);
     expect(out[0]!.attrs).toEqual({ type: "result", from: ROOM, to: JULIET, id: "ping1" });
     expect(out[0]!.children).toHaveLength(0);
+  });
+});
+
+describe("the room directory (service disco#items, §6.3) with storage", () => {
+  const items = (out: Element[]) => out[0]!.getChild("query", NS.discoItems)!.getChildren("item").map((i) => i.attrs.jid as string);
+  const set = (out: Element[]) => out[0]!.getChild("query", NS.discoItems)!.getChild("set", NS.rsm);
+  const discoItems = (rsm: Record<string, string> = {}) =>
+    xml(
+      "iq",
+      { from: JULIET, to: DOMAIN, type: "get", id: "items" },
+      xml("query", { xmlns: NS.discoItems }, ...(Object.keys(rsm).length ? [xml("set", { xmlns: NS.rsm }, ...Object.entries(rsm).map(([k, v]) => xml(k, {}, v)))] : [])),
+    );
+
+  /** `n` persistent public rooms r00…, stored and (but for the last) gone from memory (an empty cache). */
+  function stored(n: number): Sim {
+    const sim = new Sim({ roomCacheSize: 0, directoryPageSize: 10 });
+    for (let i = 0; i < n; i++) {
+      const room = `r${String(i).padStart(2, "0")}@${DOMAIN}`;
+      sim.send(xml("presence", { from: ROMEO, to: `${room}/Romeo` }, xml("x", { xmlns: NS.muc })));
+      sim.send(xml("iq", { from: ROMEO, to: room, type: "set", id: "c" }, xml("query", { xmlns: NS.mucOwner }, xml("x", { xmlns: NS.data, type: "submit" }, xml("field", { var: "muc#roomconfig_persistentroom" }, xml("value", {}, "1"))))));
+      sim.send(xml("presence", { from: ROMEO, to: `${room}/Romeo`, type: "unavailable" }));
+    }
+    return sim;
+  }
+
+  test("persistent rooms are listed whether or not they are in memory, hidden ones are not, temporary ones are", () => {
+    const sim = stored(3);
+    expect(sim.state.rooms.size).toBe(1); // only the last one handled is still in memory
+    sim.send(xml("presence", { from: JULIET, to: `zz-temporary@${DOMAIN}/Juliet` }, xml("x", { xmlns: NS.muc })));
+    sim.send(xml("iq", { from: ROMEO, to: `r01@${DOMAIN}`, type: "set", id: "h" }, xml("query", { xmlns: NS.mucOwner }, xml("x", { xmlns: NS.data, type: "submit" }, xml("field", { var: "muc#roomconfig_publicroom" }, xml("value", {}, "0"))))));
+    expect(items(sim.send(discoItems()))).toEqual([`r00@${DOMAIN}`, `r02@${DOMAIN}`, `zz-temporary@${DOMAIN}`]);
+  });
+
+  test("a long list is paged with RSM (XEP-0059): each room once, in JID order", () => {
+    const sim = stored(25);
+    const first = sim.send(discoItems());
+    expect(items(first)).toHaveLength(10);
+    expect(set(first)!.getChildText("last")).toBe(`r09@${DOMAIN}`);
+    const seen = [...items(first)];
+    let after = set(first)!.getChildText("last")!;
+    for (let i = 0; i < 5 && after; i++) {
+      const next = sim.send(discoItems({ max: "10", after }));
+      seen.push(...items(next));
+      after = set(next)?.getChildText("last") ?? "";
+      if (items(next).length < 10) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `r${String(i).padStart(2, "0")}@${DOMAIN}`));
+  });
+
+  test("a short list without RSM in the request has no <set/> (as before)", () => {
+    const sim = stored(2);
+    expect(set(sim.send(discoItems()))).toBeUndefined();
   });
 });

@@ -35,7 +35,10 @@ export const MIGRATIONS: readonly string[] = [
      key TEXT NOT NULL,
      data TEXT NOT NULL,
      PRIMARY KEY (room, key)
-   );`,
+   );
+   -- messages per room, so that keeping a room's archive under its cap costs O(1) per message
+   CREATE TABLE archive_counts (room TEXT PRIMARY KEY, n INTEGER NOT NULL);
+   INSERT INTO archive_counts (room, n) SELECT room, COUNT(*) FROM archive GROUP BY room;`,
 ];
 
 type Row = { id: string; at: number; stanza: string; nick: string; occupant_id: string; sender: string; retracted: number };
@@ -69,7 +72,12 @@ export function openSqliteStore(path: string): Store & { db: Database; schemaVer
     saveOccupant: db.query("INSERT INTO occupants (room, key, data) VALUES (?, ?, ?) ON CONFLICT (room, key) DO UPDATE SET data = excluded.data"),
     deleteOccupant: db.query("DELETE FROM occupants WHERE room = ? AND key = ?"),
     append: db.query("INSERT INTO archive (room, id, at, nick, stanza, occupant_id, sender, retracted) VALUES (?, ?, ?, ?, ?, ?, ?, 0)"),
-    trim: db.query("DELETE FROM archive WHERE room = ? AND seq <= (SELECT seq FROM archive WHERE room = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)"),
+    count: db.query<{ n: number }, [string]>("INSERT INTO archive_counts (room, n) VALUES (?, 1) ON CONFLICT (room) DO UPDATE SET n = n + 1 RETURNING n"),
+    trim: db.query("DELETE FROM archive WHERE seq IN (SELECT seq FROM archive WHERE room = ? ORDER BY seq LIMIT ?)"),
+    setCount: db.query("UPDATE archive_counts SET n = ? WHERE room = ?"),
+    deleteCount: db.query("DELETE FROM archive_counts WHERE room = ?"),
+    recount: db.query("UPDATE archive_counts SET n = (SELECT COUNT(*) FROM archive WHERE archive.room = archive_counts.room)"),
+    dropEmptyCounts: db.query("DELETE FROM archive_counts WHERE n = 0"),
     retract: db.query("UPDATE archive SET stanza = ?, retracted = 1 WHERE room = ? AND id = ?"),
     expire: db.query("DELETE FROM archive WHERE at < ?"),
     seqOf: db.query<{ seq: number }, [string, string]>("SELECT seq FROM archive WHERE room = ? AND id = ?"),
@@ -96,7 +104,7 @@ export function openSqliteStore(path: string): Store & { db: Database; schemaVer
       case "delete-room":
         q.deleteRoom.run(w.jid);
         q.deleteOccupants.run(w.jid);
-        if (w.archive) q.deleteArchive.run(w.jid);
+        if (w.archive) q.deleteArchive.run(w.jid), q.deleteCount.run(w.jid);
         break;
       case "save-occupant":
         q.saveOccupant.run(w.room, w.key, JSON.stringify(w.occupant));
@@ -110,7 +118,8 @@ export function openSqliteStore(path: string): Store & { db: Database; schemaVer
       case "archive": {
         const m = w.message;
         q.append.run(w.room, m.id, m.at, m.nick, m.stanza, m.occupantId, m.sender);
-        q.trim.run(w.room, w.room, w.cap);
+        const n = q.count.get(w.room)!.n;
+        if (n > w.cap) q.trim.run(w.room, n - w.cap), q.setCount.run(w.cap, w.room);
         break;
       }
       case "retract":
@@ -118,6 +127,8 @@ export function openSqliteStore(path: string): Store & { db: Database; schemaVer
         break;
       case "expire":
         q.expire.run(w.before);
+        q.recount.run();
+        q.dropEmptyCounts.run();
         break;
     }
   }
