@@ -13,6 +13,8 @@ declare module "@xmpp/xml" {
     getChildElements(): Element[];
     getChildText(name: string, xmlns?: string): string | null;
     getText(): string;
+    /** Sets an attribute (returns the element), or reads one. */
+    attr(name: string, value?: any): any;
     text(): string;
     append(...nodes: (Element | string)[]): Element;
     toString(): string;

@@ -54,7 +54,14 @@ const toMessage = (row: Row): ArchivedMessage => ({
 });
 
 /** Open (creating and migrating as needed) the store in `path` (":memory:" for a throwaway one). */
-export function openSqliteStore(path: string): Store & { db: Database; schemaVersion(): number } {
+export type SqliteStore = Omit<Store, "read"> & {
+  /** Synchronous: the answer, never a promise. */
+  read<R extends Read>(read: R): ReadResult<R>;
+  db: Database;
+  schemaVersion(): number;
+};
+
+export function openSqliteStore(path: string): SqliteStore {
   const db = new Database(path, { create: true, strict: true });
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL"); // WAL + NORMAL: durable at each checkpoint, and a crash never corrupts
