@@ -10,7 +10,7 @@ import { createRuntime } from "../lib/shell/runtime.ts";
 import { openSqliteStore } from "../lib/shell/sqlite.ts";
 import { NS, xml } from "../lib/stanza.ts";
 import type { StoredRoom } from "../lib/storage.ts";
-import { defaultRoomConfig } from "../lib/room.ts";
+import { defaultRoomConfig } from "../lib/room-features.ts";
 
 const DOMAIN = "muc.bench";
 const dir = mkdtempSync(join(tmpdir(), "muc-bench-"));
@@ -34,7 +34,7 @@ try {
     store.db.transaction(() => {
       for (let i = 0; i < 100_000; i++) {
         const jid = `room${i}@${DOMAIN}`;
-        const record: StoredRoom = { jid, config: { ...defaultRoomConfig(20), persistent: true }, affiliations: [[`owner${i}@example.org`, "owner"]], salt: `s${i}` };
+        const record: StoredRoom = { jid, config: { ...defaultRoomConfig({ config, now: 0, nonce: "" }), persistent: true }, affiliations: [[`owner${i}@example.org`, "owner"]], salt: `s${i}` };
         insert.run(jid, `Room ${i}`, JSON.stringify(record));
       }
     })();

@@ -5,7 +5,7 @@
 // (feature-not-implemented, …) leave it in the room.
 import { removeSession } from "./leave.ts";
 import type { Room } from "./room.ts";
-import { errorCondition, type Element } from "./stanza.ts";
+import { errorCondition, NS, type Element } from "./stanza.ts";
 
 /** Conditions that mean "there is no such session any more". */
 const GONE = new Set([
@@ -28,5 +28,9 @@ export function isSessionGone(error: Element): boolean {
 /** A message or presence of type error from `error.attrs.from`, a session in the room. */
 export function bounce(room: Room, error: Element): [Room | undefined, Element[]] {
   if (!isSessionGone(error)) return [room, []];
-  return removeSession(room, error.attrs.from as string, { codes: [333], tellSession: false });
+  // Prosody 13: the others learn why, from the error itself.
+  const { condition } = errorCondition(error);
+  const text = error.getChild("error")?.getChildText("text", NS.stanzas);
+  const statusText = `Removed from the room: ${text || condition || "an error"}`;
+  return removeSession(room, error.attrs.from as string, { codes: [333], tellSession: false, statusText });
 }

@@ -83,6 +83,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           archiveExpiryDays: integer(env, "MUC_ARCHIVE_EXPIRY_DAYS", defaultConfig.archiveExpiryDays, 0, 100_000),
           directoryPageSize: integer(env, "MUC_DIRECTORY_PAGE_SIZE", defaultConfig.directoryPageSize, 1, 100_000),
           maxVcardChars: integer(env, "MUC_MAX_VCARD_CHARS", defaultConfig.maxVcardChars, 1024, 512 * 1024),
+          openRegistration: flag(env, "MUC_OPEN_REGISTRATION", defaultConfig.openRegistration),
         },
       },
     };

@@ -38,6 +38,8 @@ export interface ServiceConfig {
   directoryPageSize: number;
   /** Largest room avatar (vCard) an owner may set, in characters of XML. */
   maxVcardChars: number;
+  /** Let someone with no affiliation register a nick (§7.10), becoming a member (Prosody: off). */
+  openRegistration: boolean;
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -59,6 +61,7 @@ export const defaultConfig: ServiceConfig = {
   archiveExpiryDays: 365,
   directoryPageSize: 100,
   maxVcardChars: 64 * 1024,
+  openRegistration: false,
 };
 
 export interface Context {

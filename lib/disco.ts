@@ -5,6 +5,8 @@ import type { Context } from "./context.ts";
 import type { PersistentMap } from "./persistent-map.ts";
 import type { Room } from "./room.ts";
 import type { DirectoryEntry, Read } from "./storage.ts";
+import { configDiscoFeatures, configRoomInfo } from "./room-features.ts";
+import { roomName } from "./room-features/name.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
 export const VERSION = "0.1.0";
@@ -17,7 +19,7 @@ function infoResult(iq: Element, name: string, features: string[], ...forms: Ele
 }
 
 export function serviceInfo(iq: Element, ctx: Context): Element[] {
-  return infoResult(iq, ctx.config.name, [NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version]);
+  return infoResult(iq, ctx.config.name, [NS.discoInfo, NS.discoItems, NS.muc, NS.ping, NS.version, NS.commands]);
 }
 
 /**
@@ -56,13 +58,10 @@ export function directoryPage(read: Extract<Read, { op: "directory" }>, stored: 
   return [iqResult(read.stanza, result)];
 }
 
-export function roomName(room: Room): string {
-  return room.config.name || room.jid.slice(0, room.jid.indexOf("@"));
-}
+export { roomName };
 
-/** The muc_* features that describe a room's configuration (§6.4, §15.2.2). */
+/** The room's features (§6.4, §15.2.2): the protocols it speaks, and what its configuration says. Sorted: deterministic. */
 export function roomFeatures(room: Room): string[] {
-  const c = room.config;
   return [
     NS.muc,
     NS.mucStableId,
@@ -75,31 +74,26 @@ export function roomFeatures(room: Room): string[] {
     NS.moderate,
     NS.moderate0,
     NS.vcard,
-    ...(c.archiving ? [NS.mam, NS.mamExtended] : []),
-    c.public ? "muc_public" : "muc_hidden",
-    c.membersOnly ? "muc_membersonly" : "muc_open",
-    c.persistent ? "muc_persistent" : "muc_temporary",
-    c.moderated ? "muc_moderated" : "muc_unmoderated",
-    c.password ? "muc_passwordprotected" : "muc_unsecured",
-    c.whois === "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
+    ...configDiscoFeatures(room),
   ].sort();
 }
 
-function field(v: string, value: string, type?: string): Element {
-  return xml("field", { var: v, ...(type ? { type } : {}) }, xml("value", {}, value));
+function field(v: string, values: readonly string[], type?: string): Element {
+  return xml("field", { var: v, ...(type ? { type } : {}) }, ...values.map((value) => xml("value", {}, value)));
 }
 
 export function roomInfo(room: Room, iq: Element): Element[] {
+  const fields = [
+    ...configRoomInfo(room),
+    { var: "muc#roominfo_occupants", values: [String(room.occupants.size)], order: 30 },
+    { var: "muc#roominfo_subject", values: [room.subject?.text ?? ""], order: 40 },
+    ...(room.avatarHash ? [{ var: "muc#roominfo_avatarhash", values: [room.avatarHash], order: 70 }] : []),
+  ].sort((a, b) => a.order - b.order);
   const form = xml(
     "x",
     { xmlns: NS.data, type: "result" },
-    field("FORM_TYPE", "http://jabber.org/protocol/muc#roominfo", "hidden"),
-    field("muc#roomconfig_roomname", roomName(room)),
-    field("muc#roominfo_description", room.config.description),
-    field("muc#roominfo_occupants", String(room.occupants.size)),
-    field("muc#roominfo_subject", room.subject?.text ?? ""),
-    field("muc#roominfo_changesubject", room.config.changeSubject ? "1" : "0", "boolean"),
-    ...(room.avatarHash ? [field("muc#roominfo_avatarhash", room.avatarHash)] : []),
+    field("FORM_TYPE", ["http://jabber.org/protocol/muc#roominfo"], "hidden"),
+    ...fields.map((f) => field(f.var, f.values, f.type)),
   );
   return infoResult(iq, roomName(room), roomFeatures(room), form);
 }

@@ -1,10 +1,11 @@
 // XEP-0045 §7.8.2 Mediated Invitation: an occupant asks the room to invite
 // someone; the room sends the invitee a message from the room, naming the
-// inviter by occupant JID (its real JID only in non-anonymous rooms), with the
+// inviter by real bare JID (as the XEP's example and Prosody do), with the
 // password if there is one and a XEP-0249-style jabber:x:conference element.
 // §7.8.2 also lets the invitee decline through the room.
 import { nickKey } from "./nick.ts";
-import { bareOf, occupantBySession, occupantJid, type Room } from "./room.ts";
+import { inviteRefusal } from "./room-features.ts";
+import { bareOf, occupantBySession, type Room } from "./room.ts";
 import { errorReply, NS, xml, type Element } from "./stanza.ts";
 
 export function isInvitation(message: Element): boolean {
@@ -20,7 +21,11 @@ export function invite(room: Room, message: Element): Element[] {
   const sender = occupantBySession(room, message.attrs.from as string);
   if (!sender) return errorReply(message, "not-acceptable", "Only occupants may invite", { by: room.jid });
   if (sender.role === "visitor") return errorReply(message, "forbidden", "Visitors may not invite", { by: room.jid });
-  const inviterJid = room.config.whois === "anyone" ? sender.sessions[sender.sessions.length - 1]!.jid : occupantJid(room, sender.nick);
+  const refusal = inviteRefusal(room, sender);
+  if (refusal) return errorReply(message, refusal.condition, refusal.text, { by: room.jid });
+  // §7.8.2: the invitee learns who invites them by real JID (as Prosody); the room's semi-anonymity
+  // is about occupants, and an invitation from "the room" tells the invitee nothing.
+  const inviterJid = message.attrs.from as string;
   const out: Element[] = [];
   for (const item of x.getChildren("invite")) {
     const invitee = item.attrs.to as string | undefined;

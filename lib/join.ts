@@ -6,12 +6,11 @@ import type { Context } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
 import { newSalt, occupantIdOf } from "./occupant-id.ts";
 import { broadcastPresence, presenceOf, type StatusCode } from "./presence.ts";
-import { defaultRole, atLeastAffiliation } from "./roles.ts";
+import { defaultRole } from "./roles.ts";
 import {
   affiliationOf,
   bareOf,
   createRoom,
-  defaultRoomConfig,
   occupantByBareJid,
   occupantKey,
   withOccupant,
@@ -19,6 +18,11 @@ import {
   type Room,
 } from "./room.ts";
 import { avatarPresence } from "./room-avatar.ts";
+import { reservedBy } from "./affiliations.ts";
+import { offlineMembers } from "./offline-members.ts";
+import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
+import { defaultRoomConfig, joinRefusal } from "./room-features.ts";
+import type { Refusal } from "./room-feature.ts";
 import { subjectMessage } from "./subject.ts";
 import { errorReply, NS, type Element } from "./stanza.ts";
 
@@ -26,7 +30,7 @@ export type Reduced = [Room | undefined, Element[]];
 
 /** A new room for `creator`, who becomes its owner (§10.1.1). */
 export function newRoom(roomJid: string, creator: string, ctx: Context): Room {
-  const room = createRoom(roomJid, defaultRoomConfig(ctx.config.historyLength), newSalt(roomJid, ctx));
+  const room = createRoom(roomJid, defaultRoomConfig(ctx), newSalt(roomJid, ctx));
   return {
     ...room,
     affiliations: new Map([[bareOf(creator), "owner"]]),
@@ -37,7 +41,8 @@ export function newRoom(roomJid: string, creator: string, ctx: Context): Room {
 /** What a session receives on entering: everyone else, itself, history, subject. */
 export function welcome(room: Room, me: Occupant, to: string, selfCodes: StatusCode[], join: Element | undefined, ctx: Context): Element[] {
   const out: Element[] = room.avatarHash ? [avatarPresence(room, to)] : [];
-  for (const other of room.occupants.values()) if (other !== me) out.push(presenceOf(room, other, to, me));
+  for (const other of room.occupants.values()) if (other !== me && seesPresenceOf(room, other, me)) out.push(presenceOf(room, other, to, me));
+  out.push(...offlineMembers(room, to, me));
   const codes: StatusCode[] = [...selfCodes];
   if (room.config.whois === "anyone") codes.unshift(100);
   out.push(presenceOf(room, me, to, me, { codes: [...codes, 110], session: me.sessions.find((s) => s.jid === to) }));
@@ -73,9 +78,11 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
   }
 
   const affiliation = affiliationOf(current, bareJid);
-  const refusal = entryRefusal(current, affiliation, x, ctx);
+  const refusal = entryRefusal(current, affiliation, bareJid, parsed.key, x, ctx);
   if (refusal) return [room, errorReply(presence, refusal.condition, refusal.text)];
   if (current.occupants.has(parsed.key)) return [room, errorReply(presence, "conflict", "That nickname is already in use by another occupant")];
+  const reserver = reservedBy(current, parsed.key);
+  if (reserver !== undefined && reserver !== bareJid) return [room, errorReply(presence, "conflict", "That nickname is reserved by a member of this room")];
 
   const occupant: Occupant = {
     nick: parsed.nick,
@@ -92,19 +99,11 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
   return [current, [...others, ...welcome(current, occupant, realJid, selfCodes, x, ctx)]];
 }
 
-type Refusal = { condition: "forbidden" | "registration-required" | "not-authorized" | "item-not-found" | "service-unavailable"; text: string };
-
-/** §7.2.6–§7.2.9 and §10.1.1: may someone with this affiliation enter? */
-function entryRefusal(room: Room, affiliation: ReturnType<typeof affiliationOf>, x: Element | undefined, ctx: Context): Refusal | undefined {
+/** §7.2.9 bans and §10.1.1 locked rooms, then what the room's features require (lib/room-features.ts). */
+function entryRefusal(room: Room, affiliation: ReturnType<typeof affiliationOf>, bareJid: string, nickKey: string, x: Element | undefined, ctx: Context): Refusal | undefined {
   if (affiliation === "outcast") return { condition: "forbidden", text: "You are banned from this room" };
   if (room.locked && affiliation !== "owner") return { condition: "item-not-found", text: "This room is locked until its owner configures it" };
-  if (room.config.membersOnly && !atLeastAffiliation(affiliation, "member"))
-    return { condition: "registration-required", text: "This room is members-only" };
-  if (room.config.password && x?.getChildText("password") !== room.config.password)
-    return { condition: "not-authorized", text: "A password is required to enter this room" };
-  if (ctx.config.maxOccupants > 0 && room.occupants.size >= ctx.config.maxOccupants && !atLeastAffiliation(affiliation, "admin"))
-    return { condition: "service-unavailable", text: "This room is full" };
-  return undefined;
+  return joinRefusal(room, { affiliation, bareJid, x, nickKey }, ctx);
 }
 
 /** room@domain/nick → ["room@domain", "nick"]; the nick may contain slashes. */

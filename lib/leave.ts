@@ -16,6 +16,8 @@ export interface Departure {
   reason?: string;
   actor?: string;
   actorJid?: string;
+  /** The room's own <status/> text on the unavailable presence (a bounce's error, 333). */
+  statusText?: string;
 }
 
 /**
@@ -29,7 +31,7 @@ export function removeSession(room: Room, realJid: string, departure: Departure 
   if (key === undefined || !occupant) return [room, []];
   const session = occupant.sessions.find((s) => s.jid === realJid)!;
   const leaving: Session = departure.presence ? { jid: realJid, presence: departure.presence } : session;
-  const options = { type: "unavailable" as const, codes: departure.codes, reason: departure.reason, actor: departure.actor, session: leaving };
+  const options = { type: "unavailable" as const, codes: departure.codes, reason: departure.reason, actor: departure.actor, session: leaving, statusText: departure.statusText };
   const tellSession = departure.tellSession ?? true;
 
   const remaining = occupant.sessions.filter((s) => s.jid !== realJid);

@@ -3,8 +3,10 @@
 // carry 110. For a merged account the change moves all its sessions (one
 // account, one nick in the room, as the tutorial merges them).
 import type { Context } from "./context.ts";
+import { reservedBy } from "./affiliations.ts";
 import { normalizeNick } from "./nick.ts";
 import { presenceOf } from "./presence.ts";
+import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
 import { withOccupant, type Occupant, type Room } from "./room.ts";
 import { errorReply, type Element } from "./stanza.ts";
 
@@ -13,6 +15,8 @@ export function changeNick(room: Room, key: string, occupant: Occupant, presence
   if (!parsed.ok) return [room, errorReply(presence, parsed.condition, parsed.text)];
   const holder = room.occupants.get(parsed.key);
   if (holder && holder !== occupant) return [room, errorReply(presence, "conflict", "That nickname is already in use by another occupant")];
+  const reserver = reservedBy(room, parsed.key);
+  if (reserver !== undefined && reserver !== occupant.bareJid) return [room, errorReply(presence, "conflict", "That nickname is reserved by a member of this room")];
   if (parsed.nick === occupant.nick) return [room, []];
 
   const realJid = presence.attrs.from as string;
@@ -24,6 +28,7 @@ export function changeNick(room: Room, key: string, occupant: Occupant, presence
   for (const viewer of room.occupants.values()) {
     const self = viewer === occupant;
     const viewerAfter = self ? renamed : viewer;
+    if (!seesPresenceOf(room, occupant, viewer)) continue;
     for (const session of viewer.sessions) {
       out.push(presenceOf(room, occupant, session.jid, viewer, { type: "unavailable", codes: self ? [303, 110] : [303], newNick: parsed.nick }));
       out.push(presenceOf(next, renamed, session.jid, viewerAfter, { codes: self ? [110] : [] }));

@@ -3,6 +3,7 @@
 // occupant JID, with a muc#user <x/> carrying the item and the status codes.
 import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant, type Room, type Session } from "./room.ts";
 import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
+import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
 import { clone, NS, xml, type Element } from "./stanza.ts";
 
 /** XEP-0045 §15.6 status codes this service sends. */
@@ -15,7 +16,7 @@ export interface PresenceOptions {
   newNick?: string;
   /** <reason/> inside the item (kicks). */
   reason?: string;
-  /** <actor nick=/> inside the item (kicks). */
+  /** <actor nick=/> inside the item (kicks, role and affiliation changes). */
   actor?: string;
   /** The actor's real JID, shown to those who may see real JIDs. */
   actorJid?: string;
@@ -23,6 +24,8 @@ export interface PresenceOptions {
   selfStatus?: boolean;
   /** The session whose payload to use; the occupant's primary one otherwise. */
   session?: Session;
+  /** A <status/> text of the room's own on an unavailable presence (why a session was removed, 333). */
+  statusText?: string;
 }
 
 /** The client's presence children that the room passes on (not its MUC join element). */
@@ -58,6 +61,7 @@ export function presenceOf(
     // Only a leave passes its own farewell on; kicks and bounces must not replay an old <status/>.
     const status = session.presence.attrs.type === "unavailable" ? session.presence.getChild("status") : undefined;
     if (status && options.codes?.includes(303) !== true) presence.append(clone(status));
+    else if (options.statusText) presence.append(xml("status", {}, options.statusText));
   }
 
   const item = xml("item", {
@@ -66,8 +70,8 @@ export function presenceOf(
     ...(self || seesRealJids(room, viewer) ? { jid: session.jid } : {}),
     ...(options.newNick ? { nick: options.newNick } : {}),
   });
-  if (options.actor)
-    item.append(xml("actor", { nick: options.actor, ...(options.actorJid && seesRealJids(room, viewer) ? { jid: options.actorJid } : {}) }));
+  const actorJid = options.actorJid && seesRealJids(room, viewer) ? { jid: options.actorJid } : {};
+  if (options.actor !== undefined || actorJid.jid) item.append(xml("actor", { ...(options.actor !== undefined ? { nick: options.actor } : {}), ...actorJid }));
   if (options.reason) item.append(xml("reason", {}, options.reason));
 
   const codes = options.codes ?? [];
@@ -93,6 +97,7 @@ export function broadcastPresence(
   for (const viewer of room.occupants.values()) {
     const self = viewer === occupant;
     if (self && options.othersOnly) continue;
+    if (!seesPresenceOf(room, occupant, viewer)) continue;
     const codes = self ? [...(options.codes ?? []), ...(options.selfCodes ?? [])] : options.codes;
     for (const session of viewer.sessions) out.push(presenceOf(room, occupant, session.jid, viewer, { ...options, codes }));
   }

@@ -3,6 +3,7 @@
 // sender's occupant JID, marked with an empty muc#user <x/>.
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import { nickKey } from "./nick.ts";
+import { privateMessageRefusal } from "./room-features.ts";
 import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { clone, errorReply, NS, xml, type Element } from "./stanza.ts";
 
@@ -12,6 +13,8 @@ export function privateMessage(room: Room, sender: Occupant, message: Element, t
   const key = nickKey(toNick);
   const recipient = key === undefined ? undefined : room.occupants.get(key);
   if (!recipient) return errorReply(message, "item-not-found", "No occupant with that nickname");
+  const refusal = privateMessageRefusal(room, sender, recipient);
+  if (refusal) return errorReply(message, refusal.condition, refusal.text, { by: room.jid });
 
   const out: Element[] = [];
   for (const session of recipient.sessions) {

@@ -4,47 +4,13 @@
 import type { HistoryEntry } from "./history.ts";
 import type { Affiliation, Role } from "./roles.ts";
 
-export type Whois = "moderators" | "anyone";
-
-/** The room's configuration (XEP-0045 §10.2); defaults are a fresh room's. */
-export interface RoomConfig {
-  name: string;
-  description: string;
-  /** Listed in disco#items of the service (muc_public / muc_hidden). */
-  public: boolean;
-  /** Kept when the last occupant leaves (muc_persistent / muc_temporary). */
-  persistent: boolean;
-  /** Visitors need voice to speak (muc_moderated / muc_unmoderated). */
-  moderated: boolean;
-  /** Only members may enter (muc_membersonly / muc_open). */
-  membersOnly: boolean;
-  /** Password to enter, empty for none (muc_passwordprotected / muc_unsecured). */
-  password: string;
-  /** Who sees occupants' real JIDs (muc_semianonymous / muc_nonanonymous). */
-  whois: Whois;
-  /** Participants may change the subject (otherwise moderators only). */
-  changeSubject: boolean;
-  /** Messages kept for history on join. */
-  historyLength: number;
-  /** Archive messages (MAM). */
-  archiving: boolean;
-}
-
-export function defaultRoomConfig(historyLength: number): RoomConfig {
-  return {
-    name: "",
-    description: "",
-    public: true,
-    persistent: false,
-    moderated: false,
-    membersOnly: false,
-    password: "",
-    whois: "moderators",
-    changeSubject: false,
-    historyLength,
-    archiving: true,
-  };
-}
+/**
+ * The room's configuration (XEP-0045 §10.2). Each field is declared by the room
+ * feature that owns it (lib/room-features/*.ts, merged into this interface), with
+ * its default; lib/room-features.ts lists them and makes a new room's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface RoomConfig {}
 
 /** One client connection (a full real JID) inside an occupant. */
 export interface Session {

@@ -9,6 +9,7 @@
 // is not in memory is held while the room is read ({op: "load-room"}), and
 // handled when the answer comes back as an input; every change to a room leaves
 // as writes next to the stanzas, which the shell commits before sending them.
+import { adminCommand, commandItems } from "./admin-commands.ts";
 import { getList } from "./affiliations.ts";
 import { archiveRead, archiveRequest, expiry } from "./mam.ts";
 import { bounce } from "./bounce.ts";
@@ -28,8 +29,12 @@ import { emptyMap, type PersistentMap } from "./persistent-map.ts";
 import { presenceOf } from "./presence.ts";
 import { updatePresence } from "./presence-update.ts";
 import { privateMessage } from "./private-message.ts";
-import { defaultRoomConfig, occupantBySession, withOccupant, type Room } from "./room.ts";
+import { defaultRoomConfig } from "./room-features.ts";
+import { occupantBySession, withOccupant, type Room } from "./room.ts";
 import { avatarQuery } from "./room-avatar.ts";
+import { probeAbsent } from "./offline-members.ts";
+import { registerQuery, reservedNickInfo } from "./register.ts";
+import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts";
 import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
@@ -108,7 +113,7 @@ function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, 
   let next: ServiceState = { ...state, loading: state.loading.delete(jid) };
   const effects: Effect[] = [];
   if (loaded && !next.rooms.get(jid)) {
-    const room = fromStoredRoom(loaded, defaultRoomConfig(ctx.config.historyLength));
+    const room = fromStoredRoom(loaded, defaultRoomConfig(ctx));
     const trimmed = { ...room, history: room.history.slice(Math.max(0, room.history.length - room.config.historyLength)) };
     next = trackIdle({ ...next, rooms: next.rooms.set(jid, trimmed) }, jid, trimmed, ctx);
     // Occupants of before a restart are not restored (yet): the stored ones are forgotten,
@@ -195,9 +200,15 @@ function toService(state: ServiceState, stanza: Element, ctx: Context): Result {
   const payload = iqPayload(stanza);
   const get = stanza.attrs.type === "get";
   if (get && payload?.is("query", NS.discoInfo)) return [state, serviceInfo(stanza, ctx), []];
+  if (get && payload?.is("query", NS.discoItems) && payload.attrs.node === NS.commands) return [state, commandItems(stanza, ctx), []];
   if (get && payload?.is("query", NS.discoItems)) {
     const [out, reads] = serviceItems(stanza, ctx);
     return [state, out, reads];
+  }
+  if (!get && payload?.is("command", NS.commands)) {
+    const { rooms, out, writes } = adminCommand(state.rooms, stanza, ctx);
+    const idle = rooms === state.rooms ? state.idle : state.idle.filter((jid) => rooms.get(jid) !== undefined);
+    return [{ ...state, rooms, idle }, out, writes];
   }
   if (get && payload?.is("ping", NS.ping)) return [state, [iqResult(stanza)], []];
   if (get && payload?.is("query", NS.version)) return [state, serviceVersion(stanza), []];
@@ -221,6 +232,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
 
   if (stanza.name === "message") {
     if (stanza.attrs.type !== "groupchat" && isInvitation(stanza)) return [room, invite(room, stanza)];
+    if (isVoiceRequest(stanza)) return voiceRequest(room, sender, stanza, ctx);
     if (!sender) return [room, errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { by: room.jid })];
     if (stanza.attrs.type === "groupchat") return groupchat(room, sender, stanza, ctx);
     return [room, errorReply(stanza, "bad-request", "Send groupchat messages to the room, or private messages to an occupant")];
@@ -228,6 +240,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
 
   const payload = iqPayload(stanza);
   const get = stanza.attrs.type === "get";
+  if (get && payload?.is("query", NS.discoInfo) && payload.attrs.node === "x-roomuser-item") return [room, reservedNickInfo(room, stanza)];
   if (get && payload?.is("query", NS.discoInfo)) return [room, roomInfo(room, stanza)];
   if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza)];
   if (get && payload?.is("ping", NS.ping)) return [room, [iqResult(stanza)]];
@@ -241,6 +254,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   if (!get && payload?.is("moderate", NS.moderate)) return [room, ...moderateRequest(room, sender, stanza)];
   if (!get && payload?.is("apply-to", NS.fasten) && payload.getChild("moderate", NS.moderate0)) return [room, ...moderateRequest(room, sender, stanza)];
   if (payload?.is("vCard", NS.vcard)) return avatarQuery(room, stanza, ctx);
+  if (payload?.is("query", NS.register)) return registerQuery(room, stanza, ctx);
   return [room, errorReply(stanza, "service-unavailable")];
 }
 
@@ -292,6 +306,6 @@ function probe(room: Room, stanza: Element, nick: string): Output {
   if (!viewer) return errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { type: "cancel" });
   const key = nickKey(nick);
   const target = key === undefined ? undefined : room.occupants.get(key);
-  if (!target) return [];
+  if (!target) return key === undefined ? [] : probeAbsent(room, key, stanza.attrs.from as string, viewer);
   return [presenceOf(room, target, stanza.attrs.from as string, viewer, { selfStatus: false })];
 }

@@ -35,6 +35,8 @@ export const NS = {
   fasten: "urn:xmpp:fasten:0",
   vcard: "vcard-temp",
   vcardUpdate: "vcard-temp:x:update",
+  register: "jabber:iq:register",
+  commands: "http://jabber.org/protocol/commands",
 } as const;
 
 /** The element a serialised stanza describes (what storage hands back). Throws on malformed XML. */

@@ -114,6 +114,7 @@ describe("every variable set", () => {
       archiveExpiryDays: 365,
       directoryPageSize: 100,
       maxVcardChars: 65536,
+      openRegistration: false,
     });
   });
 

@@ -104,7 +104,7 @@ describe("the configuration form (§10.2)", () => {
     const formType = form.getChildren("field").find((f) => f.attrs.var === "FORM_TYPE")!;
     expect(formType.attrs.type).toBe("hidden");
     expect(formType.getChildText("value")).toBe(FORM_TYPE);
-    // A fresh room's defaults (room.ts defaultRoomConfig), history length from the service config.
+    // A fresh room's defaults (lib/room-features.ts defaultRoomConfig), history length from the service config.
     expect(formValues(form)).toEqual({
       FORM_TYPE: [FORM_TYPE],
       "muc#roomconfig_roomname": [""],
@@ -119,6 +119,16 @@ describe("the configuration form (§10.2)", () => {
       "muc#roomconfig_whois": ["moderators"],
       "muc#roomconfig_historylength": [String(sim.config.historyLength)],
       "muc#roomconfig_enablearchiving": ["1"],
+      "muc#roomconfig_lang": [""],
+      "muc#roomconfig_maxusers": ["none"], // the service sets no limit in this test
+      "muc#roomconfig_allowpm": ["anyone"],
+      "muc#roomconfig_allowinvites": ["1"],
+      "muc#roomconfig_presencebroadcast": ["moderator", "participant", "visitor"],
+      "muc#roomconfig_getmemberlist": ["moderator"],
+      "muc#roomconfig_allowvoicerequests": ["1"],
+      "muc#roomconfig_voicerequestmininterval": ["1800"],
+      "muc#roomconfig_roomadmins": [],
+      "muc#roomconfig_roomowners": ["romeo@example.net"],
     });
     // Booleans are typed boolean, the password text-private, whois a list with both options.
     const types = Object.fromEntries(form.getChildren("field").map((f) => [f.attrs.var, f.attrs.type]));
@@ -222,7 +232,7 @@ describe("submitting the form (§10.2, §10.2.1)", () => {
       expect(notice.getChild("x", NS.mucUser)!.getChild("item")).toBeUndefined();
     }
 
-    expect(sim.room()!.config).toEqual({
+    expect(sim.room()!.config).toMatchObject({
       name: "The Capulets' orchard",
       description: "Where love is sworn",
       public: false,
@@ -457,7 +467,7 @@ describe("cancelling, and forms the service will not take", () => {
     expect(sim.room()!.occupants).toBe(before.occupants);
   });
 
-  test("a malformed boolean is not-acceptable (modify), and nothing changes", () => {
+  test("a malformed boolean is a bad-request (modify, as Prosody), and nothing changes", () => {
     const sim = romeoAndJuliet();
     const before = sim.room()!.config;
     const form = xml(
@@ -471,20 +481,20 @@ describe("cancelling, and forms the service will not take", () => {
     expect(sim.take()).toMatchSnapshot();
     expect(out).toHaveLength(1);
     expect(out[0]!.attrs).toMatchObject({ type: "error", to: ROMEO, id: "config2" });
-    expect(condition(out[0]!)).toBe("not-acceptable");
+    expect(condition(out[0]!)).toBe("bad-request");
     expect(errorAttrs(out[0]!)?.type).toBe("modify");
     expect(sim.room()!.config).toEqual(before); // not even the valid name
   });
 
-  test("a malformed boolean without a type attribute (as clients submit, §10.1.3 example) is not-acceptable too", () => {
+  test("a malformed boolean without a type attribute (as clients submit, §10.1.3 example) is a bad-request too", () => {
     const sim = romeoAndJuliet();
     const before = sim.room()!.config;
     const out = sim.send(configure(ROMEO, { "muc#roomconfig_persistentroom": "yes", "muc#roomconfig_publicroom": "maybe" }));
-    expect(condition(out[0]!)).toBe("not-acceptable");
+    expect(condition(out[0]!)).toBe("bad-request");
     expect(sim.room()!.config).toEqual(before);
   });
 
-  test("a whois other than moderators or anyone, or a bad history length, is not-acceptable", () => {
+  test("a whois other than moderators or anyone, or a bad history length, is a bad-request", () => {
     const sim = romeoAndJuliet();
     const before = sim.room()!.config;
     for (const fields of [
@@ -495,12 +505,12 @@ describe("cancelling, and forms the service will not take", () => {
     ] as Record<string, string>[]) {
       const out = sim.send(configure(ROMEO, fields));
       expect(out).toHaveLength(1);
-      expect(condition(out[0]!)).toBe("not-acceptable");
+      expect(condition(out[0]!)).toBe("bad-request");
     }
     expect(sim.room()!.config).toEqual(before);
   });
 
-  test("a FORM_TYPE other than muc#roomconfig is not-acceptable", () => {
+  test("a FORM_TYPE other than muc#roomconfig is a bad-request", () => {
     const sim = romeoAndJuliet();
     const form = xml(
       "x",
@@ -509,7 +519,7 @@ describe("cancelling, and forms the service will not take", () => {
       xml("field", { var: "muc#roomconfig_roomname" }, xml("value", {}, "Orchard")),
     );
     const out = sim.send(ownerSet(ROMEO, "config2", form));
-    expect(condition(out[0]!)).toBe("not-acceptable");
+    expect(condition(out[0]!)).toBe("bad-request");
     expect(sim.room()!.config.name).toBe("");
   });
 
