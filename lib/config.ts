@@ -37,6 +37,13 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
+function choice<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (!choices.includes(raw as T)) throw new ConfigError(`${name} must be one of ${choices.join(", ")}, got "${env[name]}"`);
+  return raw as T;
+}
+
 export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: false; error: string } {
   try {
     const service = env.XMPP_SERVICE || "xmpp://127.0.0.1:5347";
@@ -84,6 +91,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           directoryPageSize: integer(env, "MUC_DIRECTORY_PAGE_SIZE", defaultConfig.directoryPageSize, 1, 100_000),
           maxVcardChars: integer(env, "MUC_MAX_VCARD_CHARS", defaultConfig.maxVcardChars, 1024, 512 * 1024),
           openRegistration: flag(env, "MUC_OPEN_REGISTRATION", defaultConfig.openRegistration),
+          inviteFrom: choice(env, "MUC_INVITE_FROM", ["real", "occupant"] as const, defaultConfig.inviteFrom),
         },
       },
     };

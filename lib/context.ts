@@ -40,6 +40,8 @@ export interface ServiceConfig {
   maxVcardChars: number;
   /** Let someone with no affiliation register a nick (§7.10), becoming a member (Prosody: off). */
   openRegistration: boolean;
+  /** How a mediated invitation names the inviter (§7.8.2): by real JID, or by occupant JID in semi-anonymous rooms. */
+  inviteFrom: "real" | "occupant";
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -62,6 +64,7 @@ export const defaultConfig: ServiceConfig = {
   directoryPageSize: 100,
   maxVcardChars: 64 * 1024,
   openRegistration: false,
+  inviteFrom: "real",
 };
 
 export interface Context {

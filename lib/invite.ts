@@ -5,7 +5,8 @@
 // §7.8.2 also lets the invitee decline through the room.
 import { nickKey } from "./nick.ts";
 import { inviteRefusal } from "./room-features.ts";
-import { bareOf, occupantBySession, type Room } from "./room.ts";
+import type { Context } from "./context.ts";
+import { bareOf, occupantBySession, occupantJid, type Room } from "./room.ts";
 import { errorReply, NS, xml, type Element } from "./stanza.ts";
 
 export function isInvitation(message: Element): boolean {
@@ -13,7 +14,7 @@ export function isInvitation(message: Element): boolean {
   return x !== undefined && (x.getChild("invite") !== undefined || x.getChild("decline") !== undefined);
 }
 
-export function invite(room: Room, message: Element): Element[] {
+export function invite(room: Room, message: Element, ctx: Context): Element[] {
   const x = message.getChild("x", NS.mucUser)!;
   const decline = x.getChild("decline");
   if (decline) return declineInvitation(room, message, decline);
@@ -23,9 +24,11 @@ export function invite(room: Room, message: Element): Element[] {
   if (sender.role === "visitor") return errorReply(message, "forbidden", "Visitors may not invite", { by: room.jid });
   const refusal = inviteRefusal(room, sender);
   if (refusal) return errorReply(message, refusal.condition, refusal.text, { by: room.jid });
-  // §7.8.2: the invitee learns who invites them by real JID (as Prosody); the room's semi-anonymity
-  // is about occupants, and an invitation from "the room" tells the invitee nothing.
-  const inviterJid = message.attrs.from as string;
+  // §7.8.2: the invitee learns who invites them by real JID (the XEP's example; an invitation from an
+  // occupant JID reads as "the room invites you" in poezio and profanity). MUC_INVITE_FROM=occupant
+  // keeps the inviter's real JID from outsiders in semi-anonymous rooms, as Prosody 0.12 does.
+  const inviterJid =
+    ctx.config.inviteFrom === "occupant" && room.config.whois !== "anyone" ? occupantJid(room, sender.nick) : (message.attrs.from as string);
   const out: Element[] = [];
   for (const item of x.getChildren("invite")) {
     const invitee = item.attrs.to as string | undefined;

@@ -70,7 +70,8 @@ export function presenceOf(
     ...(self || seesRealJids(room, viewer) ? { jid: session.jid } : {}),
     ...(options.newNick ? { nick: options.newNick } : {}),
   });
-  const actorJid = options.actorJid && seesRealJids(room, viewer) ? { jid: options.actorJid } : {};
+  // The actor's real JID goes to those who may see real JIDs, but not on the target's own copy (as Prosody).
+  const actorJid = options.actorJid && !self && seesRealJids(room, viewer) ? { jid: options.actorJid } : {};
   if (options.actor !== undefined || actorJid.jid) item.append(xml("actor", { ...(options.actor !== undefined ? { nick: options.actor } : {}), ...actorJid }));
   if (options.reason) item.append(xml("reason", {}, options.reason));
 

@@ -231,7 +231,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   const sender = occupantBySession(room, realJid);
 
   if (stanza.name === "message") {
-    if (stanza.attrs.type !== "groupchat" && isInvitation(stanza)) return [room, invite(room, stanza)];
+    if (stanza.attrs.type !== "groupchat" && isInvitation(stanza)) return [room, invite(room, stanza, ctx)];
     if (isVoiceRequest(stanza)) return voiceRequest(room, sender, stanza, ctx);
     if (!sender) return [room, errorReply(stanza, "not-acceptable", "You are not an occupant of this room", { by: room.jid })];
     if (stanza.attrs.type === "groupchat") return groupchat(room, sender, stanza, ctx);

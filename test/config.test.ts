@@ -115,6 +115,7 @@ describe("every variable set", () => {
       directoryPageSize: 100,
       maxVcardChars: 65536,
       openRegistration: false,
+      inviteFrom: "real",
     });
   });
 
