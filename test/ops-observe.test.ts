@@ -76,6 +76,7 @@ test("labels stay bounded whatever a client puts in the type attribute", () => {
   expect(stanzaKind(xml("presence", { type: "x".repeat(50) }))).toEqual({ stanza: "presence", type: "other" });
   expect(stanzaKind(xml("iq", { type: "set" }))).toEqual({ stanza: "iq", type: "set" });
   expect(stanzaKind(xml("nonza", { type: "get" }))).toEqual({ stanza: "other", type: "other" });
+  for (const type of ["constructor", "__proto__", "toString", "hasOwnProperty"]) expect(stanzaKind(xml("message", { type }))).toEqual({ stanza: "message", type: "other" });
 });
 
 function observed(options: { level?: Level; store?: Store; maxStanzaChars?: number } = {}) {

@@ -26,11 +26,19 @@ export class Counter {
     /** Whether samples carry labels; an unlabelled counter shows 0 before its first increment. */
     readonly labelled = false,
   ) {}
+  /** Label objects seen before, to their entry: callers that reuse label objects skip building a key. */
+  private seen = new WeakMap<Labels, { labels: Labels | undefined; value: number }>();
   inc(labels?: Labels, by = 1): void {
+    const known = labels && this.seen.get(labels);
+    if (known) {
+      known.value += by;
+      return;
+    }
     const key = labels ? labelText(labels) : "";
-    const entry = this.values.get(key);
+    let entry = this.values.get(key);
     if (entry) entry.value += by;
-    else this.values.set(key, { labels, value: by });
+    else this.values.set(key, (entry = { labels, value: by }));
+    if (labels) this.seen.set(labels, entry);
   }
   get(labels?: Labels): number {
     return this.values.get(labels ? labelText(labels) : "")?.value ?? 0;

@@ -21,13 +21,22 @@ const TYPES: Record<string, readonly string[]> = {
 };
 const DEFAULT_TYPE: Record<string, string> = { message: "normal", presence: "available" };
 
+// One label object per kind, made once: counting a stanza allocates nothing. (Maps, not
+// objects: a type attribute of "constructor" must not find Object's.)
+const OTHER = Object.freeze({ stanza: "other", type: "other" });
+const KINDS = new Map(
+  Object.entries(TYPES).map(([name, types]) => [name, new Map([...types, "other"].map((type) => [type, Object.freeze({ stanza: name, type })]))]),
+);
+
 /** A stanza's kind as two bounded labels: a client picks the type attribute, so anything unknown is "other". */
-export function stanzaKind(stanza: Element): { stanza: string; type: string } {
-  const known = TYPES[stanza.name];
-  if (!known) return { stanza: "other", type: "other" };
-  const type = (stanza.attrs.type as string | undefined) ?? DEFAULT_TYPE[stanza.name] ?? "other";
-  return { stanza: stanza.name, type: known.includes(type) ? type : "other" };
+export function stanzaKind(stanza: Element): Readonly<{ stanza: string; type: string }> {
+  const kinds = KINDS.get(stanza.name);
+  if (!kinds) return OTHER;
+  const type = (stanza.attrs.type as string | undefined) ?? DEFAULT_TYPE[stanza.name]!;
+  return kinds.get(type) ?? kinds.get("other")!;
 }
+
+const INPUT_KINDS = new Map(["stanza", "read", "tick", "shutdown"].map((kind) => [kind, Object.freeze({ kind })]));
 
 const CONDITIONS = new Set([
   "bad-request", "conflict", "feature-not-implemented", "forbidden", "gone", "internal-server-error", "item-not-found", "jid-malformed",
@@ -246,7 +255,7 @@ export function createObserver(options: ObserverOptions) {
     render: () => registry.render(),
 
     onInput(input: Input) {
-      m.inputs.inc({ kind: input.kind });
+      m.inputs.inc(INPUT_KINDS.get(input.kind) ?? { kind: input.kind });
       if (input.kind === "stanza") countStanza(m.stanzasIn, input.stanza);
     },
 
