@@ -12,6 +12,15 @@ import { createRuntime } from "./lib/shell/runtime.ts";
 import { openSqliteStore } from "./lib/shell/sqlite.ts";
 import type { Element } from "./lib/stanza.ts";
 import type { Store } from "./lib/storage.ts";
+// Operations (issue 16): logs, metrics and health over HTTP, recording, the command line.
+import { VERSION } from "./lib/disco.ts";
+import { helpText, parseArgs } from "./lib/shell/cli.ts";
+import { startHttp, type HttpListener } from "./lib/shell/http.ts";
+import { createLogger, stderrSink, type Format, type Level, type Sink } from "./lib/shell/log.ts";
+import { createObserver } from "./lib/shell/observe.ts";
+import { parseOpsEnv } from "./lib/shell/ops-config.ts";
+import { createRecorder } from "./lib/shell/record.ts";
+import { replay } from "./lib/shell/replay.ts";
 
 export interface ServiceOptions {
   service: string;
@@ -22,7 +31,16 @@ export interface ServiceOptions {
   /** The SQLite file (default ":memory:"), or a store of your own. */
   database?: string;
   store?: Store;
-  log?: (line: string) => void;
+  /** Where log lines go (default: stderr). */
+  log?: Sink;
+  logLevel?: Level;
+  logFormat?: Format;
+  /** Serve /metrics and /health here (port 0: any free port; see RunningService.http). */
+  http?: { hostname: string; port: number };
+  /** Append every input of the core to this file (lib/shell/record.ts). */
+  record?: string;
+  /** Every input with the stanzas it led to (tests compare this with a replay). */
+  onStep?: (input: Input, out: Element[]) => void;
 }
 
 /** Inputs handled per batch: one transaction and one round of sends each. */
@@ -37,12 +55,16 @@ export interface RunningService {
   state(): ServiceState;
   /** Tell every occupant the service is going away (332), then disconnect. */
   stop(): Promise<void>;
+  /** The /metrics and /health listener, when one was asked for. */
+  http?: HttpListener;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function startService(options: ServiceOptions): Promise<RunningService> {
-  const log = options.log ?? ((line: string) => console.error(`[muc] ${line}`));
+  const logFormat = options.logFormat ?? "text";
+  const logger = createLogger({ level: options.logLevel, format: logFormat, sink: options.log ?? stderrSink(logFormat) });
+  const log = (line: string) => logger.error("service", line);
   const forwardKey = options.config?.forwardKey || crypto.randomUUID(); // randomness stays in the shell
   const config: ServiceConfig = { ...defaultConfig, ...options.config, domain: options.domain, forwardKey };
   const xmpp = component({ service: options.service, domain: options.domain, password: options.password });
@@ -53,7 +75,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   xmpp.reconnect.stop();
   if (options.debug) debug(xmpp, true);
 
-  const store = options.store ?? openSqliteStore(options.database ?? ":memory:");
+  const rawStore = options.store ?? openSqliteStore(options.database ?? ":memory:");
+  const recorder = options.record
+    ? createRecorder(options.record, config, Date.now(), { onError: (err) => logger.error("record", `recording to ${options.record} stopped: ${err.message}`) })
+    : undefined;
+  const ops = createObserver({ logger, state: () => runtime.state(), service: options.service, domain: options.domain, recordedBytes: recorder?.bytes });
+  const store = ops.instrumentStore(rawStore);
   // Ids must never repeat, across restarts too: a random boot prefix, then a counter.
   const boot = crypto.getRandomValues(new Uint32Array(2)).reduce((s, n) => s + n.toString(36), "");
   let sequence = 0;
@@ -67,14 +94,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const queue: Input[] = [];
   let draining = false;
-  const runtime = createRuntime({
+  const runtime = ops.wrap(createRuntime({
     store,
     config,
     clock: Date.now,
     nonce: () => `${boot}-${(++sequence).toString(36)}`,
-    onCrash: (input, err) =>
-      log(`internal error on ${input.kind === "stanza" ? input.stanza.toString().slice(0, 300) : input.kind}: ${(err as Error).stack ?? err}`),
+    onInput: (input, ctx) => {
+      recorder?.onInput(input, ctx);
+      ops.onInput(input);
+    },
+    onCrash: (input, err) => ops.onCrash(input, err),
     onAnswer: (input) => enqueue(input),
+  }), options.onStep);
+  const http = options.http && startHttp({ ...options.http, metrics: () => ops.render(), health: () => ops.health(rawStore) });
+  logger.info("start", `bun-muc ${VERSION} for ${options.domain}${http ? `; metrics and health at ${http.url}` : ""}${options.record ? `; recording inputs to ${options.record}` : ""}`, {
+    version: VERSION,
+    domain: options.domain,
+    http: http?.url,
+    record: options.record,
   });
 
   /** Inputs are handled in batches: each batch's writes are committed before any of its stanzas is sent. */
@@ -103,7 +140,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   xmpp.on("stanza", (stanza: Element) => enqueue({ kind: "stanza", stanza }));
   // While connecting, the retry loop reports failures; once online, errors are worth a line of their own.
-  xmpp.on("error", (err: Error) => online && log(`connection error: ${err.message}`));
+  xmpp.on("error", (err: Error) => online && ops.connection.error(err));
 
   const connectOnce = async () => {
     await xmpp.connect(options.service);
@@ -128,16 +165,16 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         await connectOnce();
         online = true;
         delay = 500;
-        log(`online as ${options.domain} via ${options.service}`);
+        ops.connection.online();
         for (const wake of onlineWaiters) wake();
         onlineWaiters = [];
         await new Promise((resolve) => xmpp.once("disconnect", resolve));
         online = false;
-        if (!stopping) log(`disconnected from ${options.service}; reconnecting`);
+        if (!stopping) ops.connection.disconnected();
       } catch (err) {
         online = false;
         const reason = (err as Error).message || (err as { condition?: string }).condition || String(err);
-        log(`cannot connect to ${options.service} as ${options.domain}: ${reason}; retrying in ${delay / 1000}s`);
+        ops.connection.failed(reason, delay);
         await xmpp.disconnect().catch(() => {});
       }
       if (!stopping) await sleep(delay);
@@ -149,8 +186,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   return {
     online: () => (online ? Promise.resolve() : new Promise<void>((resolve) => onlineWaiters.push(resolve))),
     state: () => runtime.state(),
+    http,
     async stop() {
       stopping = true;
+      await http?.stop();
       clearInterval(tick);
       while (draining) await sleep(1);
       queue.length = 0;
@@ -159,18 +198,34 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       if (online) send(out);
       await xmpp.stop().catch(() => {});
       await store.close();
+      recorder?.close();
+      ops.stop();
     },
   };
 }
 
 if (import.meta.main) {
+  const command = parseArgs(process.argv.slice(2));
+  if (command.action === "help") process.stdout.write(helpText());
+  if (command.action === "version") console.log(`bun-muc ${VERSION}`);
+  if (command.action === "replay") {
+    try {
+      process.stdout.write(replay(await Bun.file(command.file).text(), { reads: command.reads }).join("\n") + "\n");
+    } catch (error) {
+      console.error(`replay: ${(error as Error).message}`);
+      process.exit(1);
+    }
+  }
+  if (command.action === "refuse") console.error(`muc: ${command.message}`);
+  if (command.action !== "run") process.exit(command.action === "refuse" ? 2 : 0);
   const parsed = parseEnv(process.env);
-  if (!parsed.ok) {
-    console.error(`configuration error: ${parsed.error}`);
+  const ops = parseOpsEnv(process.env);
+  if (!parsed.ok || !ops.ok) {
+    console.error(`configuration error: ${!parsed.ok ? parsed.error : !ops.ok ? ops.error : ""}`);
     process.exit(2);
   }
   const { settings } = parsed;
-  const service = await startService({ ...settings, domain: settings.config.domain, config: settings.config, database: settings.database });
+  const service = await startService({ ...settings, ...ops.ops, domain: settings.config.domain, config: settings.config, database: settings.database });
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => {
       void service.stop().finally(() => process.exit(0));
