@@ -70,6 +70,8 @@ describe("every variable is documented with its default", () => {
       MUC_ARCHIVE_EXPIRY_DAYS: String(settings.config.archiveExpiryDays),
       MUC_DIRECTORY_PAGE_SIZE: String(settings.config.directoryPageSize),
       MUC_MAX_VCARD_CHARS: String(settings.config.maxVcardChars),
+      MUC_OPEN_REGISTRATION: String(settings.config.openRegistration),
+      MUC_INVITE_FROM: settings.config.inviteFrom,
       MUC_HTTP: ops.ops.http ? "set" : "",
       MUC_LOG_LEVEL: ops.ops.logLevel,
       MUC_LOG_FORMAT: ops.ops.logFormat,

@@ -51,6 +51,8 @@ export const VARIABLES: readonly [name: string, fallback: string, meaning: strin
   ["MUC_ARCHIVE_EXPIRY_DAYS", String(defaultConfig.archiveExpiryDays), "archived messages older than this are deleted (0: never)"],
   ["MUC_DIRECTORY_PAGE_SIZE", String(defaultConfig.directoryPageSize), "rooms per disco#items page"],
   ["MUC_MAX_VCARD_CHARS", String(defaultConfig.maxVcardChars), "largest room avatar vCard, in characters"],
+  ["MUC_OPEN_REGISTRATION", String(defaultConfig.openRegistration), "let someone with no affiliation register a nick, becoming a member"],
+  ["MUC_INVITE_FROM", defaultConfig.inviteFrom, "invitations name the inviter by real or occupant JID"],
   ["MUC_HTTP", "", "host:port for /metrics and /health, e.g. 127.0.0.1:9090 (off when empty)"],
   ["MUC_LOG_LEVEL", "info", "debug, info, warn or error"],
   ["MUC_LOG_FORMAT", "text", "text, or json for one JSON object per line"],
