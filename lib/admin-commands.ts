@@ -2,6 +2,7 @@
 // service's admins (MUC_ADMINS) only: destroy rooms (Prosody's node, so its admin tools work),
 // list the rooms in memory with their occupants, and send an announcement into every room.
 // Everyone else is told `forbidden`; the commands are listed in disco#items for admins only.
+import { canonicalBare } from "./jid.ts";
 import type { Context } from "./context.ts";
 import { roomName } from "./room-features/name.ts";
 import { destroyRoom } from "./room-config.ts";
@@ -85,7 +86,7 @@ export function adminCommand(rooms: PersistentMap<Room>, iq: Element, ctx: Conte
   }
 
   // destroy
-  const wanted = (values?.get("rooms") ?? []).map((jid) => jid.trim().toLowerCase()).filter((jid) => jid.endsWith(`@${ctx.config.domain}`));
+  const wanted = (values?.get("rooms") ?? []).map((jid) => canonicalBare(jid.trim())).filter((jid): jid is string => jid !== undefined && jid.endsWith(`@${ctx.config.domain}`));
   if (wanted.length === 0) {
     const options = [...rooms.values()].map((room) => xml("option", { label: roomName(room) }, xml("value", {}, room.jid)));
     return none([reply(iq, node, "executing", ctx, form("Destroy rooms", xml("field", { var: "rooms", type: "list-multi", label: "Rooms to destroy" }, xml("required"), ...options)))]);

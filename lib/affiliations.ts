@@ -4,6 +4,7 @@
 // presence change (banned: removed with 301; no longer a member of a
 // members-only room: removed with 321); for someone not in the room, those
 // who may see real JIDs get a notice message, as Prosody sends.
+import { canonicalBare } from "./jid.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
@@ -23,7 +24,8 @@ function mayChange(actor: Affiliation, from: Affiliation, to: Affiliation): bool
 export function setAffiliation(room: Room, actorJid: string, iq: Element, item: Element): [Room | undefined, Element[]] {
   const affiliation = item.attrs.affiliation as string;
   if (!isAffiliation(affiliation)) return [room, errorReply(iq, "bad-request", "Unknown affiliation")];
-  let target: string | undefined = item.attrs.jid ? bareOf(item.attrs.jid) : undefined;
+  let target: string | undefined = item.attrs.jid === undefined ? undefined : canonicalBare(item.attrs.jid);
+  if (item.attrs.jid !== undefined && !target) return [room, errorReply(iq, "jid-malformed", "The item's jid is not a valid address")];
   let reserve: string | undefined;
   if (target && item.attrs.nick !== undefined) {
     // §9.3, §10.7 (and Prosody): a jid with a nick reserves that nick for the account.

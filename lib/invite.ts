@@ -3,6 +3,7 @@
 // inviter by real bare JID (as the XEP's example and Prosody do), with the
 // password if there is one and a XEP-0249-style jabber:x:conference element.
 // §7.8.2 also lets the invitee decline through the room.
+import { bareJid, canonicalJid, formatJid, parseJid } from "./jid.ts";
 import { nickKey } from "./nick.ts";
 import { inviteRefusal } from "./room-features.ts";
 import type { Context } from "./context.ts";
@@ -31,8 +32,8 @@ export function invite(room: Room, message: Element, ctx: Context): Element[] {
     ctx.config.inviteFrom === "occupant" && room.config.whois !== "anyone" ? occupantJid(room, sender.nick) : (message.attrs.from as string);
   const out: Element[] = [];
   for (const item of x.getChildren("invite")) {
-    const invitee = item.attrs.to as string | undefined;
-    if (!invitee || !/^[^/\s]+(\/.+)?$/.test(invitee)) return errorReply(message, "jid-malformed", "An invitation needs a 'to'", { by: room.jid });
+    const invitee = canonicalJid(item.attrs.to as string | undefined);
+    if (!invitee) return errorReply(message, "jid-malformed", item.attrs.to ? "The invitee is not a valid address" : "An invitation needs a 'to'", { by: room.jid });
     const reason = item.getChildText("reason") ?? "";
     out.push(
       xml(
@@ -54,13 +55,13 @@ export function invite(room: Room, message: Element, ctx: Context): Element[] {
 
 /** The invitee declines: the room passes it on to the inviter's real JID (the one given in `to`). */
 function declineInvitation(room: Room, message: Element, decline: Element): Element[] {
-  const inviter = decline.attrs.to as string | undefined;
-  if (!inviter) return errorReply(message, "bad-request", "A decline needs a 'to'", { by: room.jid });
+  if (!decline.attrs.to) return errorReply(message, "bad-request", "A decline needs a 'to'", { by: room.jid });
+  const inviter = parseJid(decline.attrs.to as string);
+  if (!inviter) return errorReply(message, "jid-malformed", "The inviter is not a valid address", { by: room.jid });
   const reason = decline.getChildText("reason");
   // The invitation named the inviter by occupant JID in a semi-anonymous room: deliver to its sessions.
-  const slash = inviter.indexOf("/");
-  const key = slash !== -1 && inviter.slice(0, slash).toLowerCase() === room.jid ? nickKey(inviter.slice(slash + 1)) : undefined;
-  const recipients = slash === -1 || key === undefined ? [inviter] : (room.occupants.get(key)?.sessions.map((s) => s.jid) ?? []);
+  const key = inviter.resource !== undefined && bareJid(inviter) === room.jid ? nickKey(inviter.resource) : undefined;
+  const recipients = inviter.resource === undefined || key === undefined ? [formatJid(inviter)] : (room.occupants.get(key)?.sessions.map((s) => s.jid) ?? []);
   return recipients.map((to) =>
     xml(
       "message",

@@ -5,6 +5,7 @@
 // The archive lives in storage: a query leaves as a read ({op: "archive-query"})
 // and the rows come back as an input, which archiveRead turns into the
 // <result/> messages and the <fin/>, from the room's bare JID.
+import { canonicalBare } from "./jid.ts";
 import type { Context } from "./context.ts";
 import { parseDateTime, stamp } from "./history.ts";
 import { nickKey } from "./nick.ts";
@@ -66,12 +67,12 @@ export function parseQuery(room: Room, query: Element, ctx: Context): Parsed {
       case "with": {
         // In a room, messages are "with" an occupant JID: room@service/nick.
         const slash = value.indexOf("/");
-        if (value === "" || (slash !== -1 && value.slice(0, slash).toLowerCase() !== room.jid)) return { ok: false, text: "with must be an occupant JID of this room" };
+        if (value === "" || (slash !== -1 && canonicalBare(value.slice(0, slash)) !== room.jid)) return { ok: false, text: "with must be an occupant JID of this room" };
         if (slash !== -1) {
           const key = nickKey(value.slice(slash + 1));
           if (key === undefined) return { ok: false, text: "with must be an occupant JID of this room" };
           q.nick = key;
-        } else if (value.toLowerCase() !== room.jid) return { ok: false, text: "with must be an occupant JID of this room" };
+        } else if (canonicalBare(value) !== room.jid) return { ok: false, text: "with must be an occupant JID of this room" };
         break;
       }
       case "before-id": q.beforeId = value; break;

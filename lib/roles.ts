@@ -22,9 +22,9 @@ export function defaultRole(affiliation: Affiliation, moderated: boolean): Role 
 }
 
 export function isAffiliation(s: string | undefined): s is Affiliation {
-  return s !== undefined && s in affiliationRank;
+  return s !== undefined && Object.hasOwn(affiliationRank, s); // not `in`: "constructor" is no affiliation
 }
 
 export function isRole(s: string | undefined): s is Role {
-  return s !== undefined && s in roleRank;
+  return s !== undefined && Object.hasOwn(roleRank, s);
 }

@@ -3,6 +3,7 @@
 // cancels; occupants are told with status 104 (and 172/173 when real JIDs
 // become visible or hidden, §10.2.1). §10.9 Destroying a Room is here too.
 import type { Context } from "./context.ts";
+import { canonicalJid } from "./jid.ts";
 import { removeOccupant } from "./leave.ts";
 import { broadcastPresence, presenceOf } from "./presence.ts";
 import { defaultRole } from "./roles.ts";
@@ -84,6 +85,7 @@ export function ownerQuery(room: Room, iq: Element, ctx: Context): [Room | undef
   if (iq.attrs.type === "get") return [room, [iqResult(iq, xml("query", { xmlns: NS.mucOwner }, configForm(room, ctx)))]];
 
   const destroy = query.getChild("destroy");
+  if (destroy?.attrs.jid !== undefined && !canonicalJid(destroy.attrs.jid)) return [room, errorReply(iq, "jid-malformed", "The alternate venue is not a valid address")];
   if (destroy) return [undefined, [...destroyRoom(room, destroy), iqResult(iq)]];
   const form = query.getChild("x", NS.data);
   if (!form) return [room, errorReply(iq, "bad-request", "Expected a data form or <destroy/>")];
@@ -110,7 +112,8 @@ export function ownerQuery(room: Room, iq: Element, ctx: Context): [Room | undef
 /** §10.9: every occupant is told the room is gone (with the alternate venue and reason). */
 export function destroyRoom(room: Room, destroy: Element): Element[] {
   const out: Element[] = [];
-  const notice = xml("destroy", destroy.attrs.jid ? { jid: destroy.attrs.jid } : {});
+  const venue = canonicalJid(destroy.attrs.jid);
+  const notice = xml("destroy", venue ? { jid: venue } : {});
   const reason = destroy.getChildText("reason");
   if (reason) notice.append(xml("reason", {}, reason));
   for (const occupant of room.occupants.values())

@@ -18,7 +18,8 @@ import { roomInfo, roomItems, serviceInfo, serviceItems, directoryPage, serviceV
 import { groupchat } from "./groupchat.ts";
 import { answeringOccupant, forwardRequest, forwardResponse } from "./iq-forward.ts";
 import { invite, isInvitation } from "./invite.ts";
-import { join, splitOccupantJid, welcome } from "./join.ts";
+import { addressing } from "./jid.ts";
+import { join, welcome } from "./join.ts";
 import { removeSession, shutdownRoom } from "./leave.ts";
 import { adminSet } from "./moderation.ts";
 import { moderateRequest, moderateRead } from "./moderate.ts";
@@ -130,24 +131,24 @@ function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, 
   return [next, out, effects];
 }
 
-const JID_PART = /^[^@/\s"&':<>]*$/; // RFC 7622 §3.3.1: no " & ' / : < > @ in a localpart
-
 /** `known`: storage has been asked about this room already (it is absent if not in memory). */
-function route(state: ServiceState, stanza: Element, ctx: Context, known: boolean): Result {
-  const { from, to } = stanza.attrs as { from?: string; to?: string };
-  if (!from || !to || !["message", "presence", "iq"].includes(stanza.name)) return [state, [], []];
+function route(state: ServiceState, input: Element, ctx: Context, known: boolean): Result {
+  const { from, to } = input.attrs as { from?: string; to?: string };
+  if (!from || !to || !["message", "presence", "iq"].includes(input.name)) return [state, [], []];
+  // Addresses are compared, and answered from, in their canonical form (RFC 7622, jid.ts).
+  const address = addressing(input, ctx.config.domain);
+  if (!address.ok) {
+    if (address.reason !== "bad-room") return [state, [], []]; // not ours, or nobody to answer
+    return [state, errorReply(address.stanza, "jid-malformed", "Invalid room name"), []];
+  }
+  const { stanza, local, resource: nick } = address;
   if (stanza.name === "iq" && !["get", "set", "result", "error"].includes(stanza.attrs.type)) return [state, errorReply(stanza, "bad-request"), []];
-
-  const [bare, resource] = splitOccupantJid(to);
-  const at = bare.indexOf("@");
-  const local = at === -1 ? "" : bare.slice(0, at);
-  const domain = at === -1 ? bare : bare.slice(at + 1);
-  if (domain !== ctx.config.domain) return [state, [], []]; // not ours: the server should never route it here
   if (stanza.toString().length > ctx.config.maxStanzaChars)
     return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`), []];
-  if (!local && resource) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : [], []];
+  if (!local && nick) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : [], []];
   if (!local) return toService(state, stanza, ctx);
-  if (!JID_PART.test(local)) return [state, errorReply(stanza, "jid-malformed", "Invalid room name"), []];
+  const bare = `${local}@${ctx.config.domain}`;
+  const resource = nick ?? "";
 
   const room = state.rooms.get(bare);
   if (!room && !known) {
@@ -158,7 +159,8 @@ function route(state: ServiceState, stanza: Element, ctx: Context, known: boolea
     const loading = state.loading.set(bare, [...(waiting ?? []), stanza]);
     return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid: bare, history: ctx.config.maxHistoryLength }]];
   }
-  const [next, out, effects = []] = resource || (stanza.name === "presence" && to.includes("/"))
+  const occupantAddressed = resource !== "" || (stanza.name === "presence" && nick !== undefined);
+  const [next, out, effects = []] = occupantAddressed
     ? toOccupant(room, stanza, bare, resource, ctx)
     : toRoom(room, stanza, ctx);
   return commitRoom(state, bare, room, next, out, effects, ctx);

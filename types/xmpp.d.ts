@@ -53,3 +53,18 @@ declare module "@xmpp/component" {
 declare module "@xmpp/debug" {
   export default function debug(entity: unknown, force?: boolean): void;
 }
+
+declare module "@xmpp/jid" {
+  export class JID {
+    constructor(local: string | null | undefined, domain: string, resource?: string | null);
+    local: string;
+    domain: string;
+    resource: string;
+    bare(): JID;
+    equals(other: JID): boolean;
+    toString(unescape?: boolean): string;
+  }
+  export function parse(s: string): JID;
+  export function jid(...args: string[]): JID;
+  export default jid;
+}

@@ -2,12 +2,11 @@
 // §10.2, §15.5.3): the owner sees them and may change them in the form as with muc#admin
 // (§10.3–§10.7); a room keeps at least one owner. Occupants whose affiliation changes see their
 // presence change, as room-config.ts does for every configuration change.
+import { canonicalBare, parseJid } from "../jid.ts";
 import type { RoomFeature } from "../room-feature.ts";
 import { formField, refuse } from "../room-feature.ts";
 import type { Affiliation } from "../roles.ts";
 import type { Room } from "../room.ts";
-
-const BARE_JID = /^(?:[^@/\s"&':<>]+@)?[^@/\s"&':<>]+$/;
 
 function listed(room: Room, affiliation: Affiliation): string[] {
   return [...room.affiliations].filter(([, a]) => a === affiliation).map(([jid]) => jid).sort();
@@ -22,10 +21,12 @@ export const roomAdmins: RoomFeature = {
     const admins = form.get("muc#roomconfig_roomadmins");
     const owners = form.get("muc#roomconfig_roomowners");
     if (admins === undefined && owners === undefined) return room;
-    const wanted = (values: readonly string[] | undefined) => (values ?? []).map((v) => v.trim().toLowerCase()).filter((v) => v !== "");
-    const [newAdmins, newOwners] = [wanted(admins), wanted(owners)];
-    const bad = [...newAdmins, ...newOwners].find((jid) => !BARE_JID.test(jid));
+    const given = [...(admins ?? []), ...(owners ?? [])].map((v) => v.trim()).filter((v) => v !== "");
+    const bad = given.find((jid) => parseJid(jid)?.resource !== undefined || !parseJid(jid));
     if (bad !== undefined) return { condition: "jid-malformed", text: `Not a bare JID: ${bad}` };
+    // Compared, and stored, in canonical form (jid.ts).
+    const wanted = (values: readonly string[] | undefined) => (values ?? []).map((v) => v.trim()).filter((v) => v !== "").map((v) => canonicalBare(v)!);
+    const [newAdmins, newOwners] = [wanted(admins), wanted(owners)];
     if (owners !== undefined && newOwners.length === 0) return refuse("A room needs at least one owner");
     const affiliations = new Map(room.affiliations);
     const set = (values: readonly string[] | undefined, list: string[], affiliation: Affiliation) => {
