@@ -1,6 +1,7 @@
 // Configuration from the environment (Bun loads .env): parsed by a pure
 // function so a bad value is reported as one line naming the variable.
 import { defaultConfig, type ServiceConfig } from "./context.ts";
+import { parseJid, bareJid } from "./jid.ts";
 
 export interface Settings {
   /** Where the server's component port is: xmpp://host:port. */
@@ -17,7 +18,6 @@ export interface Settings {
 export type Env = Record<string, string | undefined>;
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
-const BARE_JID = /^[^@/\s]+@[^@/\s]+$|^[^@/\s]+$/;
 
 class ConfigError extends Error {}
 
@@ -59,8 +59,11 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
     if (!DOMAIN.test(domain)) throw new ConfigError(`XMPP_DOMAIN is not a valid domain name: "${env.XMPP_DOMAIN}"`);
     const password = env.XMPP_PASSWORD;
     if (!password) throw new ConfigError("XMPP_PASSWORD is not set: the component secret shared with the server");
-    const admins = (env.MUC_ADMINS ?? "").split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-    for (const admin of admins) if (!BARE_JID.test(admin)) throw new ConfigError(`MUC_ADMINS must be bare JIDs separated by commas, got "${admin}"`);
+    const admins = (env.MUC_ADMINS ?? "").split(",").map((s) => s.trim()).filter(Boolean).map((admin) => {
+      const jid = parseJid(admin);
+      if (!jid || jid.resource !== undefined) throw new ConfigError(`MUC_ADMINS must be bare JIDs separated by commas, got "${admin}"`);
+      return bareJid(jid); // compared with senders' canonical bare JIDs
+    });
     const archiveMaxPageSize = integer(env, "MUC_ARCHIVE_MAX_PAGE_SIZE", defaultConfig.archiveMaxPageSize, 1, 10_000);
     const archivePageSize = integer(env, "MUC_ARCHIVE_PAGE_SIZE", Math.min(defaultConfig.archivePageSize, archiveMaxPageSize), 1, archiveMaxPageSize);
     const maxHistoryLength = integer(env, "MUC_MAX_HISTORY_LENGTH", defaultConfig.maxHistoryLength, 0, 10_000);
@@ -80,6 +83,18 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           maxHistoryLength,
           maxNickLength: integer(env, "MUC_MAX_NICK_LENGTH", defaultConfig.maxNickLength, 1, 1023),
           maxOccupants: integer(env, "MUC_MAX_OCCUPANTS", defaultConfig.maxOccupants, 0, 1_000_000),
+          maxRooms: integer(env, "MUC_MAX_ROOMS", defaultConfig.maxRooms, 1, 10_000_000),
+          maxRoomsPerUser: integer(env, "MUC_MAX_ROOMS_PER_USER", defaultConfig.maxRoomsPerUser, 1, 100_000),
+          roomCreationsPerMinute: integer(env, "MUC_ROOM_CREATIONS_PER_MINUTE", defaultConfig.roomCreationsPerMinute, 1, 100_000),
+          groupchatBurst: integer(env, "MUC_RATE_GROUPCHAT_BURST", defaultConfig.groupchatBurst, 1, 100_000),
+          groupchatPerMinute: integer(env, "MUC_RATE_GROUPCHAT_PER_MINUTE", defaultConfig.groupchatPerMinute, 1, 1_000_000),
+          privateBurst: integer(env, "MUC_RATE_PRIVATE_BURST", defaultConfig.privateBurst, 1, 100_000),
+          privatePerMinute: integer(env, "MUC_RATE_PRIVATE_PER_MINUTE", defaultConfig.privatePerMinute, 1, 1_000_000),
+          presenceBurst: integer(env, "MUC_RATE_PRESENCE_BURST", defaultConfig.presenceBurst, 1, 100_000),
+          presencePerMinute: integer(env, "MUC_RATE_PRESENCE_PER_MINUTE", defaultConfig.presencePerMinute, 1, 1_000_000),
+          nickChangeBurst: integer(env, "MUC_RATE_NICK_CHANGE_BURST", defaultConfig.nickChangeBurst, 1, 100_000),
+          nickChangesPerMinute: integer(env, "MUC_RATE_NICK_CHANGES_PER_MINUTE", defaultConfig.nickChangesPerMinute, 1, 1_000_000),
+          rateExempt: choice(env, "MUC_RATE_EXEMPT", ["none", "member", "admin", "owner"], defaultConfig.rateExempt),
           forwardKey: "", // made per boot by the shell
           maxStanzaChars: integer(env, "MUC_MAX_STANZA_CHARS", defaultConfig.maxStanzaChars, 1024, 512 * 1024),
           roomCacheSize: integer(env, "MUC_ROOM_CACHE_SIZE", defaultConfig.roomCacheSize, 0, 1_000_000),

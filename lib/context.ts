@@ -2,6 +2,8 @@
 // the service's settings, the time, and a fresh id prefix. Reducers read the
 // clock and make ids only through this, so the same inputs give the same outputs.
 
+export type RateExempt = "none" | "member" | "admin" | "owner";
+
 export interface ServiceConfig {
   /** The component's domain, e.g. muc.example.org. */
   domain: string;
@@ -15,8 +17,28 @@ export interface ServiceConfig {
   maxHistoryLength: number;
   /** Longest nickname, in code points. */
   maxNickLength: number;
-  /** Most occupants per room (0 = no limit). */
+  /** Most occupants per room (0 = no limit); admins and owners may still enter a full room. */
   maxOccupants: number;
+  /** Most rooms in memory at once (with occupants, or idle in the cache); creating one more is refused. */
+  maxRooms: number;
+  /** Most rooms one account (bare JID) may be an occupant of at once. */
+  maxRoomsPerUser: number;
+  /** Rooms one account may create per minute (a token bucket: this many at once, refilled over a minute). */
+  roomCreationsPerMinute: number;
+  /**
+   * Token buckets per occupant and room (lib/limits.ts): `…Burst` stanzas at once,
+   * refilled at `…PerMinute`. Over the limit a stanza is bounced (policy-violation, type wait).
+   */
+  groupchatBurst: number;
+  groupchatPerMinute: number;
+  privateBurst: number;
+  privatePerMinute: number;
+  presenceBurst: number;
+  presencePerMinute: number;
+  nickChangeBurst: number;
+  nickChangesPerMinute: number;
+  /** Occupants of at least this affiliation (service admins count as owners) are not rate-limited; "none": nobody is exempt. */
+  rateExempt: RateExempt;
   /** Longest stanza the service accepts from a client, in characters of XML. */
   maxStanzaChars: number;
   /** Name of the service in disco#info. */
@@ -51,7 +73,19 @@ export const defaultConfig: ServiceConfig = {
   historyLength: 20,
   maxHistoryLength: 100,
   maxNickLength: 64,
-  maxOccupants: 0,
+  maxOccupants: 200,
+  maxRooms: 10_000,
+  maxRoomsPerUser: 100,
+  roomCreationsPerMinute: 10,
+  groupchatBurst: 10,
+  groupchatPerMinute: 60,
+  privateBurst: 10,
+  privatePerMinute: 60,
+  presenceBurst: 10,
+  presencePerMinute: 6,
+  nickChangeBurst: 3,
+  nickChangesPerMinute: 2,
+  rateExempt: "none",
   maxStanzaChars: 100_000,
   name: "Chatrooms",
   forwardKey: "",

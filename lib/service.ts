@@ -21,6 +21,7 @@ import { invite, isInvitation } from "./invite.ts";
 import { addressing } from "./jid.ts";
 import { join, welcome } from "./join.ts";
 import { removeSession, shutdownRoom } from "./leave.ts";
+import { admit, countRooms, initialLimits, type LimitsState } from "./limits.ts";
 import { adminSet } from "./moderation.ts";
 import { moderateRequest, moderateRead } from "./moderate.ts";
 import { ownerQuery } from "./room-config.ts";
@@ -46,6 +47,8 @@ export interface ServiceState {
   loading: PersistentMap<readonly Element[]>;
   /** Empty persistent rooms still in memory, the longest idle first (at most config.roomCacheSize). */
   idle: readonly string[];
+  /** Rate-limit buckets and per-account room counts (limits.ts). */
+  limits: LimitsState;
 }
 
 export type Input =
@@ -69,7 +72,7 @@ export function isRead(effect: Effect): effect is Read {
 }
 
 export function initialState(): ServiceState {
-  return { rooms: emptyMap(), loading: emptyMap(), idle: [] };
+  return { rooms: emptyMap(), loading: emptyMap(), idle: [], limits: initialLimits() };
 }
 
 export function handle(state: ServiceState, input: Input, ctx: Context): Result {
@@ -116,7 +119,7 @@ function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, 
   if (loaded && !next.rooms.get(jid)) {
     const room = fromStoredRoom(loaded, defaultRoomConfig(ctx));
     const trimmed = { ...room, history: room.history.slice(Math.max(0, room.history.length - room.config.historyLength)) };
-    next = trackIdle({ ...next, rooms: next.rooms.set(jid, trimmed) }, jid, trimmed, ctx);
+    next = trackIdle({ ...next, rooms: next.rooms.set(jid, trimmed), limits: countRooms(next.limits, undefined, trimmed) }, jid, trimmed, ctx);
     // Occupants of before a restart are not restored (yet): the stored ones are forgotten,
     // and their clients find out through XEP-0410 self-pings and rejoin.
     if (loaded.occupants.length > 0) effects.push({ op: "delete-occupants", room: jid });
@@ -160,10 +163,15 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
     return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid: bare, history: ctx.config.maxHistoryLength }]];
   }
   const occupantAddressed = resource !== "" || (stanza.name === "presence" && nick !== undefined);
+  // Rates and quotas (limits.ts): a stanza over a limit is bounced, and the room never sees it.
+  const admission = admit(state.limits, state.rooms.size, room, bare, stanza, occupantAddressed, ctx);
+  if (!admission.ok) return [state, admission.out, []];
   const [next, out, effects = []] = occupantAddressed
     ? toOccupant(room, stanza, bare, resource, ctx)
     : toRoom(room, stanza, ctx);
-  return commitRoom(state, bare, room, next, out, effects, ctx);
+  // The sender pays for what the room does on its behalf; a refusal (errors back to it only) is free.
+  const acted = admission.limits !== state.limits && (next !== room || out.some((s) => s.attrs.type !== "error"));
+  return commitRoom(acted ? { ...state, limits: admission.limits } : state, bare, room, next, out, effects, ctx);
 }
 
 /** Put a reducer's new room into the state, with the writes that make storage follow it. */
@@ -171,9 +179,10 @@ function commitRoom(state: ServiceState, jid: string, room: Room | undefined, ne
   if (next === room) return [state, out, effects];
   const writes: Effect[] = roomWrites(room, next);
   const rooms = next ? state.rooms.set(jid, next) : state.rooms.delete(jid);
+  const limits = countRooms(state.limits, room, next);
   // A new room starts with an empty archive, even if an earlier room of that name left one behind.
   if (!room && next) writes.unshift({ op: "delete-room", jid, archive: true });
-  return [trackIdle({ ...state, rooms }, jid, next, ctx), out, [...writes, ...effects]];
+  return [trackIdle({ ...state, rooms, limits }, jid, next, ctx), out, [...writes, ...effects]];
 }
 
 /**

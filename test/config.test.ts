@@ -19,6 +19,18 @@ const VARIABLES = [
   "MUC_MAX_NICK_LENGTH",
   "MUC_MAX_OCCUPANTS",
   "MUC_MAX_STANZA_CHARS",
+  "MUC_MAX_ROOMS",
+  "MUC_MAX_ROOMS_PER_USER",
+  "MUC_ROOM_CREATIONS_PER_MINUTE",
+  "MUC_RATE_GROUPCHAT_BURST",
+  "MUC_RATE_GROUPCHAT_PER_MINUTE",
+  "MUC_RATE_PRIVATE_BURST",
+  "MUC_RATE_PRIVATE_PER_MINUTE",
+  "MUC_RATE_PRESENCE_BURST",
+  "MUC_RATE_PRESENCE_PER_MINUTE",
+  "MUC_RATE_NICK_CHANGE_BURST",
+  "MUC_RATE_NICK_CHANGES_PER_MINUTE",
+  "MUC_RATE_EXEMPT",
 ];
 
 function settings(env: Env): Settings {
@@ -55,8 +67,21 @@ describe("defaults", () => {
     expect(config.historyLength).toBe(20);
     expect(config.maxHistoryLength).toBe(100);
     expect(config.maxNickLength).toBe(64);
-    expect(config.maxOccupants).toBe(0);
     expect(config.maxStanzaChars).toBe(100_000);
+  });
+
+  test("every limit is finite by default (README, Limits)", () => {
+    const { config } = settings(MINIMAL);
+    expect(config.maxOccupants).toBe(200);
+    expect(config.maxRooms).toBe(10_000);
+    expect(config.maxRoomsPerUser).toBe(100);
+    expect(config.roomCreationsPerMinute).toBe(10);
+    expect([config.groupchatBurst, config.groupchatPerMinute]).toEqual([10, 60]);
+    expect([config.privateBurst, config.privatePerMinute]).toEqual([10, 60]);
+    expect([config.presenceBurst, config.presencePerMinute]).toEqual([10, 6]);
+    expect([config.nickChangeBurst, config.nickChangesPerMinute]).toEqual([3, 2]);
+    expect(config.rateExempt).toBe("none");
+    for (const [name, value] of Object.entries(config)) if (typeof value === "number" && name !== "archiveExpiryDays") expect([name, Number.isFinite(value) && value > 0]).toEqual([name, true]);
   });
 
   test("empty optional variables mean their defaults", () => {
@@ -91,6 +116,18 @@ describe("every variable set", () => {
       MUC_MAX_NICK_LENGTH: "32",
       MUC_MAX_OCCUPANTS: "200",
       MUC_MAX_STANZA_CHARS: "65536",
+      MUC_MAX_ROOMS: "500",
+      MUC_MAX_ROOMS_PER_USER: "20",
+      MUC_ROOM_CREATIONS_PER_MINUTE: "3",
+      MUC_RATE_GROUPCHAT_BURST: "5",
+      MUC_RATE_GROUPCHAT_PER_MINUTE: "30",
+      MUC_RATE_PRIVATE_BURST: "4",
+      MUC_RATE_PRIVATE_PER_MINUTE: "20",
+      MUC_RATE_PRESENCE_BURST: "6",
+      MUC_RATE_PRESENCE_PER_MINUTE: "12",
+      MUC_RATE_NICK_CHANGE_BURST: "2",
+      MUC_RATE_NICK_CHANGES_PER_MINUTE: "1",
+      MUC_RATE_EXEMPT: "Admin",
     });
     expect(s.service).toBe("xmpp://prosody.internal:5275");
     expect(s.password).toBe("pw");
@@ -104,6 +141,18 @@ describe("every variable set", () => {
       maxHistoryLength: 500,
       maxNickLength: 32,
       maxOccupants: 200,
+      maxRooms: 500,
+      maxRoomsPerUser: 20,
+      roomCreationsPerMinute: 3,
+      groupchatBurst: 5,
+      groupchatPerMinute: 30,
+      privateBurst: 4,
+      privatePerMinute: 20,
+      presenceBurst: 6,
+      presencePerMinute: 12,
+      nickChangeBurst: 2,
+      nickChangesPerMinute: 1,
+      rateExempt: "admin",
       maxStanzaChars: 65536,
       forwardKey: "",
       roomCacheSize: 100,
@@ -165,6 +214,18 @@ describe("malformed variables", () => {
     ["MUC_MAX_NICK_LENGTH", ["0", "1024", "x"]],
     ["MUC_MAX_OCCUPANTS", ["-1", "many", "1000001"]],
     ["MUC_MAX_STANZA_CHARS", ["1023", String(512 * 1024 + 1), "big"]],
+    ["MUC_MAX_ROOMS", ["0", "-5", "lots", "10000001"]],
+    ["MUC_MAX_ROOMS_PER_USER", ["0", "1.5", "100001"]],
+    ["MUC_ROOM_CREATIONS_PER_MINUTE", ["0", "x", "100001"]],
+    ["MUC_RATE_GROUPCHAT_BURST", ["0", "-1", "ten"]],
+    ["MUC_RATE_GROUPCHAT_PER_MINUTE", ["0", "0.5", "1000001"]],
+    ["MUC_RATE_PRIVATE_BURST", ["0", "100001"]],
+    ["MUC_RATE_PRIVATE_PER_MINUTE", ["0", "fast"]],
+    ["MUC_RATE_PRESENCE_BURST", ["0", "2.5"]],
+    ["MUC_RATE_PRESENCE_PER_MINUTE", ["0", "-6"]],
+    ["MUC_RATE_NICK_CHANGE_BURST", ["0", "many"]],
+    ["MUC_RATE_NICK_CHANGES_PER_MINUTE", ["0", "1e9"]],
+    ["MUC_RATE_EXEMPT", ["everyone", "admins", "1"]],
   ];
   for (const [variable, values] of cases)
     test(variable, () => {

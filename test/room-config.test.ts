@@ -120,7 +120,7 @@ describe("the configuration form (§10.2)", () => {
       "muc#roomconfig_historylength": [String(sim.config.historyLength)],
       "muc#roomconfig_enablearchiving": ["1"],
       "muc#roomconfig_lang": [""],
-      "muc#roomconfig_maxusers": ["none"], // the service sets no limit in this test
+      "muc#roomconfig_maxusers": ["200"], // the service's limit: MUC_MAX_OCCUPANTS, 200 by default
       "muc#roomconfig_allowpm": ["anyone"],
       "muc#roomconfig_allowinvites": ["1"],
       "muc#roomconfig_presencebroadcast": ["moderator", "participant", "visitor"],
