@@ -57,7 +57,9 @@ export type Input =
   /** The answer to a read the core asked for. */
   | ({ kind: "read" } & Answered)
   /** Housekeeping the shell asks for now and then (archive retention). */
-  | { kind: "tick" };
+  | { kind: "tick" }
+  /** The answer to a read made the core throw (a bug, a corrupt record): what waited for it is answered with an error. */
+  | { kind: "read-failed"; read: Read };
 
 /** What the shell carries out: writes (committed before the stanzas leave) and reads (answered as inputs). */
 export type Effect = Write | Read;
@@ -83,6 +85,8 @@ export function handle(state: ServiceState, input: Input, ctx: Context): Result 
       return [state, [], expiry(ctx)];
     case "read":
       return answered(state, input, ctx);
+    case "read-failed":
+      return readFailed(state, input.read);
     default:
       return route(state, input.stanza, ctx, false);
   }
@@ -110,6 +114,18 @@ function answered(state: ServiceState, input: Answered, ctx: Context): Result {
     return commitRoom(state, jid, room, next, out, writes, ctx);
   }
   return [state, archiveRead(room, input as never, ctx), []];
+}
+
+/**
+ * A read whose answer could not be handled: the stanzas waiting for it get
+ * internal-server-error, and a room that could not be loaded is no longer
+ * waited for, so the next stanza for it asks storage again.
+ */
+function readFailed(state: ServiceState, read: Read): Result {
+  if (read.op !== "load-room") return [state, "stanza" in read && read.stanza.attrs.type !== "result" ? errorReply(read.stanza, "internal-server-error") : [], []];
+  const waiting = state.loading.get(read.jid) ?? [];
+  const out = waiting.flatMap((s) => (s.attrs.type === "result" ? [] : errorReply(s, "internal-server-error", "The room could not be read; try again later")));
+  return [{ ...state, loading: state.loading.delete(read.jid) }, out, []];
 }
 
 function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, { read: { op: "load-room" } }>["result"], ctx: Context): Result {

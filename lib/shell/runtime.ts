@@ -5,6 +5,7 @@
 // stanzas to send. Used by index.ts (with batching and the socket) and by the
 // tests' simulator (synchronously), so both run the same code.
 import type { Context, ServiceConfig } from "../context.ts";
+import { addressing } from "../jid.ts";
 import { handle, initialState, isRead, type Input, type ServiceState } from "../service.ts";
 import type { Answered, Read, Store, Write } from "../storage.ts";
 import { errorReply, type Element } from "../stanza.ts";
@@ -24,6 +25,18 @@ export interface RuntimeOptions {
   onCrash?: (input: Input, error: unknown) => void;
   /** An asynchronous read was answered: its input is waiting (call step with it). */
   onAnswer?: (input: Input) => void;
+  /** The core; tests replace it to see what a bug in it costs. */
+  handle?: typeof handle;
+}
+
+/** What a crash on `input` answers: internal-server-error to a request or message, never to an error or a result; from our canonical address. */
+function crashReply(input: Input, domain: string): Element[] {
+  if (input.kind !== "stanza") return [];
+  const { stanza } = input;
+  if (stanza.attrs.type === "result" || stanza.attrs.type === "error" || !stanza.attrs.from || !stanza.attrs.to) return [];
+  const address = addressing(stanza, domain);
+  if (!address.ok && address.reason !== "bad-room") return [];
+  return errorReply(address.stanza, "internal-server-error");
 }
 
 export interface Runtime {
@@ -37,17 +50,20 @@ export interface Runtime {
 export function createRuntime(options: RuntimeOptions, initial: ServiceState = initialState()): Runtime {
   let state = initial;
   const { store } = options;
+  const core = options.handle ?? handle;
 
   const one = (input: Input, out: Element[], follow: Input[]) => {
     const ctx: Context = { config: options.config, now: options.clock(), nonce: options.nonce() };
     options.onInput?.(input, ctx);
     let result;
     try {
-      result = handle(state, input, ctx);
+      result = core(state, input, ctx);
     } catch (error) {
       // A bug costs this input, never the service: the state stays as it was, the sender hears of it.
       options.onCrash?.(input, error);
-      if (input.kind === "stanza" && input.stanza.attrs.type !== "result") out.push(...errorReply(input.stanza, "internal-server-error"));
+      out.push(...crashReply(input, options.config.domain));
+      // An answer that could not be handled: whatever waited for it is answered, and not left waiting.
+      if (input.kind === "read") follow.push({ kind: "read-failed", read: input.read });
       return;
     }
     const [next, stanzas, effects] = result;
