@@ -2,11 +2,12 @@
 // reducers (no network): a groupchat message to rooms of growing size
 // (should grow with occupants, O(occupants)), and a message to one room while
 // the service holds many rooms (should not grow with the number of rooms).
+import { UNLIMITED } from "./unlimited.ts";
 import { defaultConfig, type Context } from "../lib/context.ts";
 import { handle, initialState, type ServiceState } from "../lib/service.ts";
 import { NS, xml } from "../lib/stanza.ts";
 
-const config = { ...defaultConfig, domain: "muc.bench" };
+const config = { ...defaultConfig, ...UNLIMITED, domain: "muc.bench" };
 let sequence = 0;
 const ctx = (): Context => ({ config, now: 1_700_000_000_000 + sequence, nonce: `b${++sequence}` });
 

@@ -4,6 +4,7 @@
 // same with metrics counting (observe.ts). Inputs: groupchat messages to a
 // 20-occupant room (the common case), and joins into it and out (presence,
 // larger outputs). Reported: µs per input and bytes of recording per input.
+import { UNLIMITED } from "./unlimited.ts";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
@@ -16,7 +17,7 @@ import { createRuntime } from "../lib/shell/runtime.ts";
 import { openSqliteStore } from "../lib/shell/sqlite.ts";
 import { NS, xml } from "../lib/stanza.ts";
 
-const config = { ...defaultConfig, domain: "muc.bench", forwardKey: "k" };
+const config = { ...defaultConfig, ...UNLIMITED, domain: "muc.bench", forwardKey: "k" };
 const dir = mkdtempSync(joinPath(tmpdir(), "muc-bench-record-"));
 const ROOM = "room@muc.bench";
 const OCCUPANTS = 20;

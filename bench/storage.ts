@@ -2,6 +2,7 @@
 // on disk: opening the store and serving the first join must not grow with the number of
 // rooms (they are read when addressed). (2) Groupchat messages per second through the real
 // runtime and an on-disk SQLite file, archiving on and off, in batches as index.ts commits them.
+import { UNLIMITED } from "./unlimited.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,7 +15,7 @@ import { defaultRoomConfig } from "../lib/room-features.ts";
 
 const DOMAIN = "muc.bench";
 const dir = mkdtempSync(join(tmpdir(), "muc-bench-"));
-const config: ServiceConfig = { ...defaultConfig, domain: DOMAIN };
+const config: ServiceConfig = { ...defaultConfig, ...UNLIMITED, domain: DOMAIN };
 
 function runtimeOn(path: string) {
   const store = openSqliteStore(path);
