@@ -36,6 +36,7 @@ import { probeAbsent } from "./offline-members.ts";
 import { registerQuery, reservedNickInfo } from "./register.ts";
 import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts";
 import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
+import { serialisedLength } from "./serialise.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
 export interface ServiceState {
@@ -143,7 +144,7 @@ function route(state: ServiceState, stanza: Element, ctx: Context, known: boolea
   const local = at === -1 ? "" : bare.slice(0, at);
   const domain = at === -1 ? bare : bare.slice(at + 1);
   if (domain !== ctx.config.domain) return [state, [], []]; // not ours: the server should never route it here
-  if (stanza.toString().length > ctx.config.maxStanzaChars)
+  if (serialisedLength(stanza, ctx.config.maxStanzaChars) > ctx.config.maxStanzaChars)
     return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`), []];
   if (!local && resource) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : [], []];
   if (!local) return toService(state, stanza, ctx);
