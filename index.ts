@@ -196,7 +196,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stopping = true;
       await http?.stop();
       clearInterval(tick);
-      while (draining) await sleep(1);
+      // A batch waiting for a server that no longer reads gets 2 s, then is abandoned.
+      for (const until = Date.now() + 2000; draining && Date.now() < until; ) await sleep(1);
       queue.length = 0;
       const out = runtime.step({ kind: "shutdown" });
       await runtime.flush();

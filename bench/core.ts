@@ -7,6 +7,8 @@ import { defaultConfig } from "../lib/context.ts";
 import { initialState, type Input, type ServiceState } from "../lib/service.ts";
 import { serialiseAll } from "../lib/shell/output.ts";
 import { createRuntime } from "../lib/shell/runtime.ts";
+import { nickKey } from "../lib/nick.ts";
+import { occupantIdOf } from "../lib/occupant-id.ts";
 import { NS, xml, type Element } from "../lib/stanza.ts";
 import type { Read, ReadResult, Store } from "../lib/storage.ts";
 
@@ -28,10 +30,27 @@ function handle(state: ServiceState, input: Input): [ServiceState, Element[]] {
 const joinOf = (u: string, room: string, nick: string) =>
   xml("presence", { from: `${u}@example.org/r`, to: `${room}@muc.bench/${nick}` }, xml("x", { xmlns: NS.muc }), xml("c", { xmlns: "http://jabber.org/protocol/caps", hash: "sha-1", node: "https://example.org", ver: "q07IKJEyjvHSyhy//CH0CxmKi8w=" }));
 
-/** A state where `room` has `occupants` occupants (joined through the core, as in production). */
+/**
+ * A state where `room` has `occupants` occupants. The first thousand join through the core, as
+ * in production; beyond that (joins into a big room cost O(N) each, so filling it O(N²)) the
+ * others are put into the room's tables directly, built as join.ts builds them.
+ */
 export function fill(state: ServiceState, room: string, occupants: number): ServiceState {
-  for (let i = 0; i < occupants; i++) state = handle(state, { kind: "stanza", stanza: joinOf(`user${i}`, room, `nick${i}`) })[0];
-  return state;
+  const joined = Math.min(occupants, 1000);
+  for (let i = 0; i < joined; i++) state = handle(state, { kind: "stanza", stanza: joinOf(`user${i}`, room, `nick${i}`) })[0];
+  if (joined === occupants) return state;
+  const jid = `${room}@muc.bench`;
+  const r = state.rooms.get(jid)!;
+  const all = new Map(r.occupants);
+  const sessions = new Map(r.sessions);
+  for (let i = joined; i < occupants; i++) {
+    const presence = joinOf(`user${i}`, room, `nick${i}`);
+    const key = nickKey(`nick${i}`)!;
+    const bareJid = `user${i}@example.org`;
+    all.set(key, { nick: `nick${i}`, bareJid, occupantId: occupantIdOf(r.salt, bareJid), role: "participant", sessions: [{ jid: presence.attrs.from, presence }] });
+    sessions.set(presence.attrs.from, key);
+  }
+  return { ...state, rooms: state.rooms.set(jid, { ...r, occupants: all, sessions }) };
 }
 
 let sink = 0;

@@ -30,6 +30,11 @@ export interface Peer {
   onStanza: (stanza: Seen, at: number) => void;
   /** Bytes received from the component since it authenticated. */
   bytesIn(): number;
+  /** Stop and start reading from the component (a server that falls behind). */
+  pause(): void;
+  resume(): void;
+  /** Bytes written to the component that its side has not read yet (still in our buffer). */
+  unsent(): number;
   close(): void;
 }
 
@@ -59,6 +64,9 @@ export function startPeer(options: { domain: string; secret: string }): Promise<
       write: (xml) => socket!.write(xml),
       onStanza: () => {},
       bytesIn: () => bytes,
+      pause: () => void socket?.pause(),
+      resume: () => void socket?.resume(),
+      unsent: () => socket?.writableLength ?? 0,
       close: () => {
         socket?.destroy();
         server.close();
