@@ -8,6 +8,7 @@ import debug from "@xmpp/debug";
 import { parseEnv } from "./lib/config.ts";
 import { defaultConfig, type ServiceConfig } from "./lib/context.ts";
 import type { Input, ServiceState } from "./lib/service.ts";
+import { createOutput } from "./lib/shell/output.ts";
 import { createRuntime } from "./lib/shell/runtime.ts";
 import { openSqliteStore } from "./lib/shell/sqlite.ts";
 import type { Element } from "./lib/stanza.ts";
@@ -43,8 +44,10 @@ export interface ServiceOptions {
   onStep?: (input: Input, out: Element[]) => void;
 }
 
-/** Inputs handled per batch: one transaction and one round of sends each. */
+/** Inputs handled per batch: one transaction and one socket write each. */
 const BATCH = 256;
+/** A batch also ends once it has this many stanzas to send (a join into a big room makes thousands). */
+const BATCH_STANZAS = 8192;
 /** How often archive retention runs. */
 const TICK_MS = 60 * 60 * 1000;
 
@@ -88,9 +91,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   let online = false;
   let onlineWaiters: (() => void)[] = [];
 
-  const send = (stanzas: Element[]) => {
-    for (const stanza of stanzas) xmpp.send(stanza).catch((err: Error) => log(`could not send a ${stanza.name}: ${err.message}`));
-  };
+  const output = createOutput(xmpp, { log, debug: options.debug });
 
   const queue: Input[] = [];
   let draining = false;
@@ -114,16 +115,20 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     record: options.record,
   });
 
-  /** Inputs are handled in batches: each batch's writes are committed before any of its stanzas is sent. */
+  /**
+   * Inputs are handled in batches: each batch's writes are committed before any of its stanzas is sent.
+   * While the server reads slower than we write, reading pauses and the next batch waits (output.ready()).
+   */
   async function drain() {
     if (draining) return;
     draining = true;
     try {
       while (queue.length > 0) {
         const out: Element[] = [];
-        for (let n = 0; n < BATCH && queue.length > 0; n++) out.push(...runtime.step(queue.shift()!));
+        for (let n = 0; n < BATCH && queue.length > 0 && out.length < BATCH_STANZAS; n++) for (const stanza of runtime.step(queue.shift()!)) out.push(stanza);
         await runtime.flush();
-        if (online) send(out);
+        if (online) output.send(out);
+        await output.ready();
       }
     } catch (err) {
       log(`storage failed; the batch's stanzas were not sent: ${(err as Error).stack ?? err}`);
@@ -191,11 +196,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       stopping = true;
       await http?.stop();
       clearInterval(tick);
-      while (draining) await sleep(1);
+      // A batch waiting for a server that no longer reads gets 2 s, then is abandoned.
+      for (const until = Date.now() + 2000; draining && Date.now() < until; ) await sleep(1);
       queue.length = 0;
       const out = runtime.step({ kind: "shutdown" });
       await runtime.flush();
-      if (online) send(out);
+      if (online) output.send(out);
       await xmpp.stop().catch(() => {});
       await store.close();
       recorder?.close();

@@ -15,3 +15,15 @@ export const UNLIMITED: Partial<ServiceConfig> = {
   presenceBurst: MANY,
   nickChangeBurst: MANY,
 };
+
+/** The same, as the environment of a service process (bench/e2e.ts). */
+export const UNLIMITED_ENV: Record<string, string> = {
+  MUC_MAX_OCCUPANTS: "0",
+  MUC_MAX_ROOMS: "10000000",
+  MUC_MAX_ROOMS_PER_USER: "100000",
+  MUC_ROOM_CREATIONS_PER_MINUTE: "100000",
+  MUC_RATE_GROUPCHAT_BURST: "100000",
+  MUC_RATE_PRIVATE_BURST: "100000",
+  MUC_RATE_PRESENCE_BURST: "100000",
+  MUC_RATE_NICK_CHANGE_BURST: "100000",
+};

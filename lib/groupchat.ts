@@ -12,13 +12,15 @@ import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import type { Write } from "./storage.ts";
 import { changeSubject, isSubjectChange } from "./subject.ts";
-import { clone, errorReply, type Element } from "./stanza.ts";
+import { serialise } from "./serialise.ts";
+import { clone, errorReply, readdressed, type Element } from "./stanza.ts";
 
 /** The message as the room sends it on: from the occupant JID, minus anything only the room may add, plus what the room adds. */
 export function reflection(room: Room, sender: Occupant, message: Element, stanzaId?: string): Element {
   const copy = clone(message);
-  copy.attrs = { ...copy.attrs, from: occupantJid(room, sender.nick), type: "groupchat" };
-  delete copy.attrs.to;
+  // Without `to` by building the attributes anew (a delete would slow down every copy's attributes).
+  const { to: _to, ...attrs } = copy.attrs;
+  copy.attrs = { ...attrs, from: occupantJid(room, sender.nick), type: "groupchat" };
   // A client must not forge the room's own stanza-id (XEP-0359 §3), nor an occupant-id (XEP-0421 §4).
   copy.children = copy.children.filter((child) => !isRoomStanzaId(child, room.jid) && !isOccupantIdElement(child));
   copy.append(occupantIdElement(sender.occupantId));
@@ -36,20 +38,17 @@ export function groupchat(room: Room, sender: Occupant, message: Element, ctx: C
   const archived = kept && room.config.archiving;
   const id = archived ? ctx.nonce : undefined;
   const base = reflection(room, sender, message, id);
+  // Every copy shares the reflection's children (never changed once built): only the address differs.
   const out: Element[] = [];
-  for (const occupant of room.occupants.values())
-    for (const session of occupant.sessions) {
-      const copy = clone(base);
-      copy.attrs.to = session.jid;
-      out.push(copy);
-    }
-  const next = kept ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength, id) } : room;
+  for (const occupant of room.occupants.values()) for (const session of occupant.sessions) out.push(readdressed(base, session.jid));
+  const text = kept ? serialise(base) : "";
+  const next = kept ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength, id, text) } : room;
   const writes: Write[] = archived
     ? [
         {
           op: "archive",
           room: room.jid,
-          message: { id: id!, at: ctx.now, stanza: base.toString(), nick: nickKey(sender.nick) ?? sender.nick, occupantId: sender.occupantId, sender: sender.bareJid, retracted: false },
+          message: { id: id!, at: ctx.now, stanza: text, nick: nickKey(sender.nick) ?? sender.nick, occupantId: sender.occupantId, sender: sender.bareJid, retracted: false },
           cap: ctx.config.archiveMaxMessages,
         },
       ]

@@ -5,6 +5,7 @@
 // gets with maxstanzas, maxchars, seconds and since (all limits combine), and
 // each message is sent with a <delay/> stamped by the room.
 // Pure: the current time comes in as an argument; inputs are never mutated.
+import { serialise } from "./serialise.ts";
 import { clone, NS, xml, type Element } from "./stanza.ts";
 
 export interface HistoryEntry {
@@ -97,12 +98,19 @@ export function addToHistory(
   at: number,
   maxLength: number,
   id?: string,
+  /** serialise(stanza), when the caller has it already. */
+  text?: string,
 ): HistoryEntry[] {
   const keep = Math.floor(maxLength);
   if (!(keep > 0)) return [];
-  const stored = clone(stanza);
-  delete stored.attrs.to;
-  const entry: HistoryEntry = { stanza: stored, at, chars: stored.toString().length, ...(id ? { id } : {}) };
+  // Elements are never changed once built: one without `to` is kept as it is, not copied.
+  let stored = stanza;
+  if (stanza.attrs.to !== undefined) {
+    stored = clone(stanza);
+    delete stored.attrs.to;
+    text = undefined;
+  }
+  const entry: HistoryEntry = { stanza: stored, at, chars: (text ?? serialise(stored)).length, ...(id ? { id } : {}) };
   return [...history.slice(Math.max(0, history.length - (keep - 1))), entry];
 }
 

@@ -4,7 +4,7 @@
 import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant, type Room, type Session } from "./room.ts";
 import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
-import { clone, NS, xml, type Element } from "./stanza.ts";
+import { clone, NS, readdressed, xml, type Element } from "./stanza.ts";
 
 /** XEP-0045 §15.6 status codes this service sends. */
 export type StatusCode = 100 | 110 | 170 | 201 | 210 | 301 | 303 | 307 | 321 | 322 | 332 | 333;
@@ -28,12 +28,16 @@ export interface PresenceOptions {
   statusText?: string;
 }
 
-/** The client's presence children that the room passes on (not its MUC join element). */
+/**
+ * The client's presence children that the room passes on (not its MUC join element): the
+ * received elements themselves, shared (never changed), not copies.
+ */
 function passedOnPayload(presence: Element): Element[] {
-  return presence
-    .getChildElements()
-    .filter((child) => !(child.name === "x" && (child.attrs.xmlns === NS.muc || child.attrs.xmlns === NS.mucUser)) && !isOccupantIdElement(child))
-    .map((child) => clone(child));
+  const kept: Element[] = [];
+  for (const child of presence.children)
+    if (typeof child !== "string" && !(child.name === "x" && (child.attrs.xmlns === NS.muc || child.attrs.xmlns === NS.mucUser)) && !isOccupantIdElement(child))
+      kept.push(child);
+  return kept;
 }
 
 /**
@@ -56,7 +60,9 @@ export function presenceOf(
     to,
     ...(unavailable ? { type: "unavailable" } : {}),
   });
-  if (!unavailable) for (const child of passedOnPayload(session.presence)) presence.append(child);
+  // The payload is shared with the session's stored presence: put in `children` as is (append
+  // would re-parent it), with the elements built here appended after it.
+  if (!unavailable) presence.children = passedOnPayload(session.presence);
   else {
     // Only a leave passes its own farewell on; kicks and bounces must not replay an old <status/>.
     const status = session.presence.attrs.type === "unavailable" ? session.presence.getChild("status") : undefined;
@@ -95,12 +101,22 @@ export function broadcastPresence(
   options: PresenceOptions & { selfCodes?: readonly StatusCode[]; othersOnly?: boolean } = {},
 ): Element[] {
   const out: Element[] = [];
+  // What a viewer sees depends only on whether it is the occupant itself and whether it sees
+  // real JIDs: one presence per such kind, and every other copy shares its children.
+  const seen: (Element | undefined)[] = [];
   for (const viewer of room.occupants.values()) {
     const self = viewer === occupant;
     if (self && options.othersOnly) continue;
     if (!seesPresenceOf(room, occupant, viewer)) continue;
-    const codes = self ? [...(options.codes ?? []), ...(options.selfCodes ?? [])] : options.codes;
-    for (const session of viewer.sessions) out.push(presenceOf(room, occupant, session.jid, viewer, { ...options, codes }));
+    const kind = (self ? 2 : 0) + (seesRealJids(room, viewer) ? 1 : 0);
+    for (const session of viewer.sessions) {
+      const first = seen[kind];
+      if (first) out.push(readdressed(first, session.jid));
+      else {
+        const codes = self ? [...(options.codes ?? []), ...(options.selfCodes ?? [])] : options.codes;
+        out.push((seen[kind] = presenceOf(room, occupant, session.jid, viewer, { ...options, codes })));
+      }
+    }
   }
   return out;
 }

@@ -38,6 +38,7 @@ import { probeAbsent } from "./offline-members.ts";
 import { registerQuery, reservedNickInfo } from "./register.ts";
 import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts";
 import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
+import { serialisedLength } from "./serialise.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
 export interface ServiceState {
@@ -162,7 +163,7 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   }
   const { stanza, local, resource: nick } = address;
   if (stanza.name === "iq" && !["get", "set", "result", "error"].includes(stanza.attrs.type)) return [state, errorReply(stanza, "bad-request"), []];
-  if (stanza.toString().length > ctx.config.maxStanzaChars)
+  if (serialisedLength(stanza, ctx.config.maxStanzaChars) > ctx.config.maxStanzaChars)
     return [state, errorReply(stanza, "policy-violation", `Stanzas are limited to ${ctx.config.maxStanzaChars} characters`), []];
   if (!local && nick) return [state, stanza.name === "iq" && ["get", "set"].includes(stanza.attrs.type) ? errorReply(stanza, "service-unavailable") : [], []];
   if (!local) return toService(state, stanza, ctx);

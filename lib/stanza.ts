@@ -59,8 +59,37 @@ export function parseXml(text: string): Element {
 
 /** A deep copy of an element (ltx 3 has no Element#clone). */
 export function clone(element: Element): Element {
-  const copy = xml(element.name, { ...element.attrs });
-  for (const child of element.children) copy.append(typeof child === "string" ? child : clone(child));
+  // Straight to the constructor: xml() (createElement) deletes keys from and re-stringifies the
+  // attributes it is given, which costs more than the copy itself.
+  const copy = new xml.Element(element.name);
+  copy.attrs = { ...element.attrs };
+  const children = element.children;
+  for (let i = 0; i < children.length; i++) {
+    const child = children[i]!;
+    if (typeof child === "string") copy.children.push(child);
+    else {
+      const inner = clone(child);
+      inner.parent = copy;
+      copy.children.push(inner);
+    }
+  }
+  return copy;
+}
+
+/**
+ * `element` addressed to `to`: a new top-level element (same name, same attributes in the same
+ * order, `to` set), whose children are the *same* array as the original's. Cheap (no deep copy);
+ * both must then stay unchanged, which every reducer's output does. The shell serialises such a
+ * shared array once per batch (lib/shell/output.ts).
+ */
+export function readdressed(element: Element, to: string): Element {
+  // The constructor's own empty attrs and children would be thrown away at once: fill in the
+  // fields directly, in the constructor's order (so the object has the usual shape).
+  const copy: Element = Object.create(xml.Element.prototype);
+  copy.name = element.name;
+  copy.parent = null;
+  copy.children = element.children;
+  copy.attrs = { ...element.attrs, to };
   return copy;
 }
 

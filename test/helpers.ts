@@ -3,6 +3,8 @@
 // readable transcript (">>" in, "<<" out) for snapshot tests.
 import { defaultConfig, type Context, type ServiceConfig } from "../lib/context.ts";
 import type { Input, ServiceState } from "../lib/service.ts";
+import { serialisedLength } from "../lib/serialise.ts";
+import { serialiseAll } from "../lib/shell/output.ts";
 import { createRuntime, type Runtime } from "../lib/shell/runtime.ts";
 import { openSqliteStore } from "../lib/shell/sqlite.ts";
 import type { Write } from "../lib/storage.ts";
@@ -63,6 +65,9 @@ export class Sim {
     if (before !== undefined && input.kind === "stanza" && input.stanza.toString() !== before) throw new Error("the core mutated its input");
     const writes = this.transcript.splice(at);
     for (const stanza of out) this.transcript.push(`<< ${stanza}`);
+    // What goes on the wire (the shell's one-write serialiser) is exactly what the snapshots show.
+    if (serialiseAll(out) !== out.map(String).join("")) throw new Error("the wire serialiser differs from ltx's toString()");
+    if (before !== undefined && serialisedLength((input as { stanza: Element }).stanza) !== before.length) throw new Error("serialisedLength differs from toString().length");
     this.transcript.push(...writes);
     return out;
   }

@@ -39,6 +39,10 @@ declare module "@xmpp/component" {
     removeAllListeners(event?: string): this;
     removeListener(event: string, listener: (...args: any[]) => void): this;
     send(stanza: Element): Promise<void>;
+    /** Writes raw XML to the socket (what send() does after serialising). */
+    write(data: string): Promise<void>;
+    /** The current TCP socket (node:net), null while offline. */
+    socket: import("node:net").Socket | null;
     connect(service: string): Promise<void>;
     open(options: { domain: string }): Promise<void>;
     disconnect(): Promise<void>;
