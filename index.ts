@@ -36,6 +36,12 @@ export interface ServiceOptions {
   log?: Sink;
   logLevel?: Level;
   logFormat?: Format;
+  /**
+   * On stop: "stay" (default) tells nobody and keeps the occupants stored, so that the next start
+   * restores them and a client that stayed connected notices nothing; "leave" tells every occupant
+   * the service is going away (332) and forgets them.
+   */
+  onStop?: "stay" | "leave";
   /** Serve /metrics and /health here (port 0: any free port; see RunningService.http). */
   http?: { hostname: string; port: number };
   /** Append every input of the core to this file (lib/shell/record.ts). */
@@ -49,7 +55,8 @@ const BATCH = 256;
 /** A batch also ends once it has this many stanzas to send (a join into a big room makes thousands). */
 const BATCH_STANZAS = 8192;
 /** How often archive retention runs. */
-const TICK_MS = 60 * 60 * 1000;
+/** The core's clock: session checks after a restart or reconnect (verify.ts), hourly retention. */
+const TICK_MS = 1000;
 
 export interface RunningService {
   /** Resolves once the component is authenticated (again, after a reconnect). */
@@ -151,7 +158,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     await xmpp.connect(options.service);
     let settle = { resolve: () => {}, reject: (_: Error) => {} };
     const authenticated = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-    const onOnline = () => settle.resolve();
+    const onOnline = () => {
+      online = true; // at once: a stanza the server sends right after the handshake must be answered
+      settle.resolve();
+    };
     const onError = (err: Error) => settle.reject(err);
     const onDisconnect = () => settle.reject(new Error("the server closed the connection"));
     xmpp.on("online", onOnline).on("error", onError).on("disconnect", onDisconnect);
@@ -165,17 +175,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const keepConnected = async () => {
     let delay = 500;
+    let wasOnline = false;
     while (!stopping) {
       try {
         await connectOnce();
         online = true;
         delay = 500;
         ops.connection.online();
+        // Back after being down: the server may have restarted and forgotten sessions; the core checks each (verify.ts).
+        if (wasOnline) enqueue({ kind: "connection", online: true });
+        wasOnline = true;
         for (const wake of onlineWaiters) wake();
         onlineWaiters = [];
         await new Promise((resolve) => xmpp.once("disconnect", resolve));
         online = false;
-        if (!stopping) ops.connection.disconnected();
+        if (!stopping) {
+          ops.connection.disconnected();
+          enqueue({ kind: "connection", online: false });
+        }
       } catch (err) {
         online = false;
         const reason = (err as Error).message || (err as { condition?: string }).condition || String(err);
@@ -199,9 +216,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // A batch waiting for a server that no longer reads gets 2 s, then is abandoned.
       for (const until = Date.now() + 2000; draining && Date.now() < until; ) await sleep(1);
       queue.length = 0;
-      const out = runtime.step({ kind: "shutdown" });
-      await runtime.flush();
-      if (online) output.send(out);
+      if ((options.onStop ?? "stay") === "leave") {
+        const out = runtime.step({ kind: "shutdown" });
+        await runtime.flush();
+        if (online) output.send(out);
+      } else await runtime.flush();
       await xmpp.stop().catch(() => {});
       await store.close();
       recorder?.close();
@@ -231,7 +250,7 @@ if (import.meta.main) {
     process.exit(2);
   }
   const { settings } = parsed;
-  const service = await startService({ ...settings, ...ops.ops, domain: settings.config.domain, config: settings.config, database: settings.database });
+  const service = await startService({ ...settings, ...ops.ops, domain: settings.config.domain, config: settings.config, database: settings.database, onStop: settings.onStop });
   for (const signal of ["SIGINT", "SIGTERM"] as const)
     process.on(signal, () => {
       void service.stop().finally(() => process.exit(0));

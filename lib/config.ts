@@ -12,6 +12,8 @@ export interface Settings {
   debug: boolean;
   /** The SQLite file rooms and archives live in (":memory:" for none that outlives the process). */
   database: string;
+  /** On SIGTERM/SIGINT: "stay" keeps the occupants for the next start (nobody notices), "leave" says 332. */
+  onStop: "stay" | "leave";
   config: ServiceConfig;
 }
 
@@ -74,6 +76,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
         password,
         debug: flag(env, "XMPP_DEBUG", false),
         database: env.MUC_DATABASE || "muc.sqlite",
+        onStop: choice(env, "MUC_ON_STOP", ["stay", "leave"] as const, "stay"),
         config: {
           domain,
           admins,
@@ -107,6 +110,8 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           maxVcardChars: integer(env, "MUC_MAX_VCARD_CHARS", defaultConfig.maxVcardChars, 1024, 512 * 1024),
           openRegistration: flag(env, "MUC_OPEN_REGISTRATION", defaultConfig.openRegistration),
           inviteFrom: choice(env, "MUC_INVITE_FROM", ["real", "occupant"] as const, defaultConfig.inviteFrom),
+          verifyBatch: integer(env, "MUC_VERIFY_BATCH", defaultConfig.verifyBatch, 1, 100_000),
+          verifyTimeout: integer(env, "MUC_VERIFY_TIMEOUT", defaultConfig.verifyTimeout, 1, 86_400),
         },
       },
     };

@@ -64,6 +64,10 @@ export interface ServiceConfig {
   openRegistration: boolean;
   /** How a mediated invitation names the inviter (§7.8.2): by real JID, or by occupant JID in semi-anonymous rooms. */
   inviteFrom: "real" | "occupant";
+  /** Sessions checked per tick (a second) after a restart or a reconnect (verify.ts). */
+  verifyBatch: number;
+  /** Seconds a check may go unanswered before its session counts as gone. */
+  verifyTimeout: number;
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -99,6 +103,8 @@ export const defaultConfig: ServiceConfig = {
   maxVcardChars: 64 * 1024,
   openRegistration: false,
   inviteFrom: "real",
+  verifyBatch: 50,
+  verifyTimeout: 60,
 };
 
 export interface Context {

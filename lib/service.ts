@@ -39,6 +39,7 @@ import { registerQuery, reservedNickInfo } from "./register.ts";
 import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts";
 import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
 import { serialisedLength } from "./serialise.ts";
+import { enqueue, forget, initialVerify, PREFIX as VERIFY_PREFIX, sessionsOf, verifyAnswer, verifyTick, type VerifyState } from "./verify.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
 export interface ServiceState {
@@ -50,6 +51,10 @@ export interface ServiceState {
   idle: readonly string[];
   /** Rate-limit buckets and per-account room counts (limits.ts). */
   limits: LimitsState;
+  /** Sessions being checked after a restart or a reconnect (verify.ts). */
+  verify: VerifyState;
+  /** When archive retention last ran. */
+  housekeptAt: number;
 }
 
 export type Input =
@@ -57,8 +62,10 @@ export type Input =
   | { kind: "shutdown" }
   /** The answer to a read the core asked for. */
   | ({ kind: "read" } & Answered)
-  /** Housekeeping the shell asks for now and then (archive retention). */
+  /** The shell's clock, every second: session checks (verify.ts), hourly archive retention. */
   | { kind: "tick" }
+  /** The component connection went down, or came back after being down (not the first time). */
+  | { kind: "connection"; online: boolean }
   /** The answer to a read made the core throw (a bug, a corrupt record): what waited for it is answered with an error. */
   | { kind: "read-failed"; read: Read };
 
@@ -75,7 +82,7 @@ export function isRead(effect: Effect): effect is Read {
 }
 
 export function initialState(): ServiceState {
-  return { rooms: emptyMap(), loading: emptyMap(), idle: [], limits: initialLimits() };
+  return { rooms: emptyMap(), loading: emptyMap(), idle: [], limits: initialLimits(), verify: initialVerify(), housekeptAt: 0 };
 }
 
 export function handle(state: ServiceState, input: Input, ctx: Context): Result {
@@ -83,7 +90,9 @@ export function handle(state: ServiceState, input: Input, ctx: Context): Result 
     case "shutdown":
       return shutdown(state);
     case "tick":
-      return [state, [], expiry(ctx)];
+      return tick(state, ctx);
+    case "connection":
+      return connection(state, input.online);
     case "read":
       return answered(state, input, ctx);
     case "read-failed":
@@ -93,15 +102,49 @@ export function handle(state: ServiceState, input: Input, ctx: Context): Result 
   }
 }
 
-/** XEP-0045 §… service shutdown: every session is told (332); rooms leave memory (persistent ones stay stored). */
+/**
+ * XEP-0045 §… service shutdown, when the operator asks for it (MUC_ON_STOP=leave): every
+ * session is told (332); temporary rooms end; persistent ones stay stored, without occupants.
+ * (By default the service stops without a word and restores its occupants when it starts.)
+ */
 function shutdown(state: ServiceState): Result {
   const out: Element[] = [];
   const effects: Effect[] = [];
   for (const room of state.rooms.values()) {
     out.push(...shutdownRoom(room));
-    if (room.config.persistent && room.occupants.size > 0) effects.push({ op: "delete-occupants", room: room.jid });
+    if (!room.config.persistent) effects.push({ op: "delete-room", jid: room.jid, archive: true });
+    else if (room.occupants.size > 0) effects.push({ op: "delete-occupants", room: room.jid });
   }
   return [initialState(), out, effects];
+}
+
+const HOUR = 3_600_000;
+
+/** The shell's clock: archive retention once an hour, and the next session checks (verify.ts). */
+function tick(state: ServiceState, ctx: Context): Result {
+  const housekeeping = ctx.now - state.housekeptAt >= HOUR;
+  const step = verifyTick(state.verify, state.rooms, ctx);
+  const [next, out, effects] = applyStep({ ...state, housekeptAt: housekeeping ? ctx.now : state.housekeptAt }, step, ctx);
+  return [next, out, [...(housekeeping ? expiry(ctx) : []), ...effects]];
+}
+
+/** Down: nothing sent can be answered, so checks start again when the connection is back; then every session is checked. */
+function connection(state: ServiceState, online: boolean): Result {
+  if (!online) return [{ ...state, verify: forget() }, [], []];
+  let verify = forget();
+  for (const room of state.rooms.values()) verify = enqueue(verify, sessionsOf(room));
+  return [{ ...state, verify }, [], []];
+}
+
+/** Put the outcome of session checks into the state: removed sessions leave their rooms, and storage follows. */
+function applyStep(state: ServiceState, step: ReturnType<typeof verifyTick>, ctx: Context): Result {
+  let next: ServiceState = { ...state, verify: step.verify, rooms: step.rooms };
+  const effects: Effect[] = [];
+  for (const [jid, [before, after]] of step.changed) {
+    effects.push(...roomWrites(before, after));
+    next = trackIdle({ ...next, limits: countRooms(next.limits, before, after) }, jid, after, ctx);
+  }
+  return [next, step.out, effects];
 }
 
 /** The answer to a read: a room arrives from storage, or an archive or directory query has its rows. */
@@ -137,9 +180,9 @@ function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, 
     const room = fromStoredRoom(loaded, defaultRoomConfig(ctx));
     const trimmed = { ...room, history: room.history.slice(Math.max(0, room.history.length - room.config.historyLength)) };
     next = trackIdle({ ...next, rooms: next.rooms.set(jid, trimmed), limits: countRooms(next.limits, undefined, trimmed) }, jid, trimmed, ctx);
-    // Occupants of before a restart are not restored (yet): the stored ones are forgotten,
-    // and their clients find out through XEP-0410 self-pings and rejoin.
-    if (loaded.occupants.length > 0) effects.push({ op: "delete-occupants", room: jid });
+    // Occupants of before a restart come back as they were, and each session is checked (verify.ts):
+    // a client that stayed connected notices nothing; one that is gone leaves with 333.
+    next = { ...next, verify: enqueue(next.verify, sessionsOf(trimmed)) };
   }
   const out: Element[] = [];
   for (const stanza of waiting) {
@@ -169,6 +212,9 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   if (!local) return toService(state, stanza, ctx);
   const bare = `${local}@${ctx.config.domain}`;
   const resource = nick ?? "";
+
+  if (stanza.name === "iq" && !nick && (stanza.attrs.type === "result" || stanza.attrs.type === "error") && String(stanza.attrs.id ?? "").startsWith(VERIFY_PREFIX))
+    return applyStep(state, verifyAnswer(state.verify, state.rooms, stanza, ctx), ctx);
 
   const room = state.rooms.get(bare);
   if (!room && !known) {

@@ -11,6 +11,7 @@
 import type { HistoryEntry } from "./history.ts";
 import type { Affiliation } from "./roles.ts";
 import type { Occupant, Room, RoomConfig, Subject } from "./room.ts";
+import { occupantIdOf } from "./occupant-id.ts";
 import { parseXml, type Element } from "./stanza.ts";
 
 /** A persistent room as stored: everything but its occupants and history. */
@@ -172,17 +173,30 @@ export function historyEntry(message: ArchivedMessage): HistoryEntry {
   return { stanza: parseXml(message.stanza), at: message.at, chars: message.stanza.length, id: message.id };
 }
 
-/** The Room a stored record describes, empty of occupants (see service.ts for what happens to stored occupants). */
+/** The Room a stored record describes, with the occupants it had (verify.ts then checks their sessions). */
 export function fromStoredRoom(loaded: LoadedRoom, defaults: RoomConfig): Room {
   const { room } = loaded;
   const notes = new Map<string, { reason?: string; nick?: string }>();
   for (const [jid, , reason, nick] of room.affiliations) if (reason || nick !== undefined) notes.set(jid, { ...(reason ? { reason } : {}), ...(nick !== undefined ? { nick } : {}) });
+  const occupants = new Map<string, Occupant>();
+  const sessions = new Map<string, string>();
+  for (const { key, occupant } of loaded.occupants) {
+    if (occupant.sessions.length === 0) continue;
+    occupants.set(key, {
+      nick: occupant.nick,
+      bareJid: occupant.bareJid,
+      occupantId: occupantIdOf(room.salt, occupant.bareJid),
+      role: occupant.role,
+      sessions: occupant.sessions.map((s) => ({ jid: s.jid, presence: parseXml(s.presence) })),
+    });
+    for (const s of occupant.sessions) sessions.set(s.jid, key);
+  }
   return {
     jid: room.jid,
     // A record written by an older version lacks newer fields: they take their defaults.
     config: { ...defaults, ...room.config },
-    occupants: new Map(),
-    sessions: new Map(),
+    occupants,
+    sessions,
     affiliations: new Map(room.affiliations.map(([jid, affiliation]) => [jid, affiliation])),
     affiliationNotes: notes,
     ...(room.subject ? { subject: room.subject } : {}),
@@ -207,14 +221,16 @@ export function recordChanged(before: Room, after: Room): boolean {
 
 /**
  * The writes that make storage follow a room from `before` to `after`
- * (undefined: the room does not exist). Temporary rooms store nothing but their
- * archive (written by the reducers that archive); a room that ends takes its
- * archive with it. O(occupants) when the occupants changed, O(1) otherwise.
+ * (undefined: the room does not exist). A room is stored while it is persistent or
+ * has occupants (so that a restart restores a temporary room's occupants too); a
+ * room that ends takes its archive with it. O(occupants) when the occupants
+ * changed, O(1) otherwise.
  */
 export function roomWrites(before: Room | undefined, after: Room | undefined): Write[] {
   if (!after) return before ? [{ op: "delete-room", jid: before.jid, archive: true }] : [];
-  if (!after.config.persistent) return before?.config.persistent ? [{ op: "delete-room", jid: after.jid, archive: false }] : [];
-  const wasStored = before?.config.persistent === true;
+  const stored = (room: Room | undefined) => room !== undefined && (room.config.persistent || room.occupants.size > 0);
+  if (!stored(after)) return stored(before) ? [{ op: "delete-room", jid: after.jid, archive: false }] : [];
+  const wasStored = stored(before);
   const writes: Write[] = [];
   if (!wasStored || recordChanged(before!, after)) writes.push({ op: "save-room", room: toStoredRoom(after) });
   if (wasStored && before!.occupants === after.occupants) return writes;

@@ -165,6 +165,8 @@ describe("every variable set", () => {
       maxVcardChars: 65536,
       openRegistration: false,
       inviteFrom: "real",
+      verifyBatch: 50,
+      verifyTimeout: 60,
     });
   });
 

@@ -36,7 +36,7 @@ describe("room avatars", () => {
     sim.send(configure(ROMEO, { "muc#roomconfig_persistentroom": "1" }, "c"));
     sim.send(setVcard(ROMEO, PNG));
     const joined = sim.restart().send(join(JULIET, "Juliet"));
-    const first = joined[0]!;
+    const first = to(joined, JULIET)[0]!;
     expect(first.attrs.from).toBe(ROOM);
     expect(first.getChild("x", NS.vcardUpdate)!.getChildText("photo")).toBe(SHA1);
   });

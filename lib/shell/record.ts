@@ -68,6 +68,10 @@ export function encodeInput(input: Input, ctx: Pick<Context, "now" | "nonce">): 
       return `${head},"stanza":${JSON.stringify(input.stanza.toString())}}`;
     case "read":
       return `${head},"read":${JSON.stringify(input.read, elementsAsXml)},"result":${JSON.stringify(input.result ?? null, elementsAsXml)}}`;
+    case "read-failed":
+      return `${head},"read":${JSON.stringify(input.read, elementsAsXml)}}`;
+    case "connection":
+      return `${head},"online":${input.online}}`;
     default:
       return `${head}}`;
   }
@@ -93,6 +97,12 @@ export function decodeLine(line: string): Line {
     case "read":
       if (typeof value.read !== "object" || value.read === null) throw new Error("a read line needs its read");
       return { type: "input", recorded: { input: { kind, read: value.read, result: value.result } as Input, now, nonce } };
+    case "read-failed":
+      if (typeof value.read !== "object" || value.read === null) throw new Error("a read-failed line needs its read");
+      return { type: "input", recorded: { input: { kind, read: value.read } as Input, now, nonce } };
+    case "connection":
+      if (typeof value.online !== "boolean") throw new Error("a connection line needs online: true or false");
+      return { type: "input", recorded: { input: { kind, online: value.online }, now, nonce } };
     case "tick":
     case "shutdown":
       return { type: "input", recorded: { input: { kind }, now, nonce } };

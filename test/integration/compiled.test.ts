@@ -73,6 +73,7 @@ describe.skipIf(!available)("the compiled executable", () => {
           XMPP_DOMAIN: prosody.componentDomain,
           XMPP_PASSWORD: prosody.secret,
           MUC_DATABASE: joinPath(dir, "muc.sqlite"),
+          MUC_ON_STOP: "leave", // this test is about the goodbye (332); by default a stop says nothing
           MUC_HTTP: `127.0.0.1:${httpPort}`,
           MUC_LOG_FORMAT: "json",
           MUC_RECORD: record,

@@ -61,6 +61,7 @@ describe.skipIf(!available)("operating it: metrics, health, recording, on a real
       store,
       http: { hostname: "127.0.0.1", port: 0 },
       record: recording,
+      onStop: "leave", // the recording ends with the goodbye, which it replays too
       log: (line) => logs.push(line),
       logFormat: "json",
       onStep: (input: Input, out: Element[]) => {
