@@ -43,6 +43,9 @@ trap 'kill -TERM "-$pid" 2>/dev/null' TERM
   done
 ) >/dev/null 2>&1 &
 reader=$!
+# From here on we print nothing: dash reports a job killed by a signal ("Terminated") on stderr,
+# and with our parent gone that write would kill us with SIGPIPE before we clean up.
+exec >/dev/null 2>&1
 wait "$pid"
 code=$?
 # The group leader is gone; let the rest of its group go too.
