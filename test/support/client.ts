@@ -54,6 +54,8 @@ export type TestClient = {
 export type ClientOptions = {
   /** Answer pings and reject other incoming iq get/set automatically (default true). */
   autoReply?: boolean;
+  /** Log in with this password instead of TEST_PASSWORD (for accounts that exist already). */
+  password?: string;
 };
 
 export { xml };
@@ -76,7 +78,8 @@ async function connect(
   resource: string | undefined,
   opts: ClientOptions,
 ): Promise<TestClient> {
-  if (mechanism === "PLAIN" && username) await server.ensureAccount(username, TEST_PASSWORD);
+  const password = mechanism === "PLAIN" ? (opts.password ?? TEST_PASSWORD) : undefined; // no creds => ANONYMOUS
+  if (mechanism === "PLAIN" && username && !opts.password) await server.ensureAccount(username, password!);
   const entity = new Client({ service: `xmpp://${server.host}:${server.c2sPort}`, domain });
   tcp({ entity });
   const mw = middleware({ entity });
@@ -86,7 +89,6 @@ async function connect(
     const callee = iqCallee({ middleware: mw, entity });
     callee.get("urn:xmpp:ping", "ping", () => true); // truthy non-element => empty result
   }
-  const password = mechanism === "PLAIN" ? TEST_PASSWORD : undefined; // no creds => ANONYMOUS
   const s = sasl({ streamFeatures: features }, { username, password });
   (mechanism === "PLAIN" ? saslPlain : saslAnonymous)(s);
   resourceBinding({ iqCaller: caller, streamFeatures: features }, resource);
