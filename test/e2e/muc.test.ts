@@ -1,51 +1,50 @@
-// End to end: the real component (index.ts's startService) on a real Prosody,
-// driven by real @xmpp/client users. The reducer tests cover each rule; this
-// proves the wiring and the everyday paths over the wire.
+// End to end: the real component (index.ts's startService) on a real server (Prosody, then
+// ejabberd: the same scenarios against each), driven by real @xmpp/client users. The reducer
+// tests cover each rule; this proves the wiring and the everyday paths over the wire.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startService, type RunningService } from "../../index.ts";
 import { connectUser, xml, type Element, type TestClient } from "../support/client.ts";
-import { prosodyAvailable, startProsody, type Prosody } from "../support/prosody.ts";
+import { serversUnderTest, startServer, type XmppServer } from "../support/servers.ts";
 
 const MUC = "http://jabber.org/protocol/muc";
 const MUC_USER = "http://jabber.org/protocol/muc#user";
-const available = prosodyAvailable();
-if (!available && process.env.CI) throw new Error("prosody is not on PATH, but CI is set: integration tests cannot run");
 
 const codes = (el: Element) => (el.getChild("x", MUC_USER)?.getChildren("status") ?? []).map((s) => s.attrs.code);
 const from = (jid: string) => (el: Element) => el.attrs.from === jid;
 
-describe.skipIf(!available)("the component on a real Prosody", () => {
-  let prosody: Prosody;
+for (const { kind, available } of serversUnderTest())
+describe.skipIf(!available)(`the component on a real ${kind}`, () => {
+  let server: XmppServer;
   let service: RunningService;
   const clients: TestClient[] = [];
   const logLines: string[] = [];
   let room: string;
   const user = async (name: string, resource?: string) => {
-    const client = await connectUser(prosody, name, resource);
+    const client = await connectUser(server, name, resource);
     clients.push(client);
     return client;
   };
   const enter = (client: TestClient, nick: string) => client.send(xml("presence", { to: `${room}/${nick}` }, xml("x", { xmlns: MUC })));
 
   beforeAll(async () => {
-    prosody = await startProsody();
+    server = await startServer(kind);
     service = await startService({
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: prosody.componentDomain,
-      password: prosody.secret,
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: server.componentDomain,
+      password: server.secret,
       log: (line) => logLines.push(line),
     });
     await service.online();
-  }, 20_000);
+  }, 30_000);
 
   afterAll(async () => {
     await Promise.all(clients.map((c) => c.stop().catch(() => {})));
     await service?.stop();
-    await prosody?.stop();
+    await server?.stop();
   }, 15_000);
 
   test("join, see each other, talk, merge a second session, refuse a taken nick, leave", async () => {
-    room = `garden@${prosody.componentDomain}`;
+    room = `garden@${server.componentDomain}`;
     const alice = await user("alice", "laptop");
     const bob = await user("bob");
 
@@ -96,7 +95,7 @@ describe.skipIf(!available)("the component on a real Prosody", () => {
   }, 20_000);
 
   test("occupant protocol: presence update, nick change, private message, self-ping, IQ forwarding", async () => {
-    room = `balcony@${prosody.componentDomain}`;
+    room = `balcony@${server.componentDomain}`;
     const romeo = await user("romeo");
     const juliet = await user("juliet");
     await enter(romeo, "Romeo");
@@ -139,27 +138,27 @@ describe.skipIf(!available)("the component on a real Prosody", () => {
   test("a client that disconnects is removed; the last one leaving ends the room", async () => {
     const dora = await user("dora");
     const eve = await user("eve");
-    room = `kitchen@${prosody.componentDomain}`;
+    room = `kitchen@${server.componentDomain}`;
     await enter(dora, "Dora");
     await dora.waitFor((el) => el.name === "message" && el.getChild("subject") !== undefined);
     await enter(eve, "Eve");
     await eve.waitFor((el) => el.name === "message" && el.getChild("subject") !== undefined);
-    await eve.stop(); // no unavailable from the client: Prosody sends one for it
+    await eve.stop(); // no unavailable from the client: the server sends one for it
     await dora.waitFor((el) => el.attrs.from === `${room}/Eve` && el.attrs.type === "unavailable");
     await dora.send(xml("presence", { to: `${room}/Dora`, type: "unavailable" }));
     await dora.waitFor((el) => el.attrs.from === `${room}/Dora` && el.attrs.type === "unavailable");
-    const items = await dora.iq(xml("iq", { type: "get", to: prosody.componentDomain }, xml("query", "http://jabber.org/protocol/disco#items")));
+    const items = await dora.iq(xml("iq", { type: "get", to: server.componentDomain }, xml("query", "http://jabber.org/protocol/disco#items")));
     const listed = items.getChild("query")!.getChildren("item").map((i) => i.attrs.jid);
     expect(listed).not.toContain(room);
   }, 20_000);
 
   test("the service domain: disco#info, and an error for messages", async () => {
     const frank = await user("frank");
-    const info = await frank.iq(xml("iq", { type: "get", to: prosody.componentDomain }, xml("query", "http://jabber.org/protocol/disco#info")));
+    const info = await frank.iq(xml("iq", { type: "get", to: server.componentDomain }, xml("query", "http://jabber.org/protocol/disco#info")));
     expect(info.getChild("query")!.getChild("identity")!.attrs).toMatchObject({ category: "conference", type: "text" });
     const features = info.getChild("query")!.getChildren("feature").map((f) => f.attrs.var);
     expect(features).toContain(MUC);
-    await frank.send(xml("message", { to: prosody.componentDomain, id: "svc" }, xml("body", {}, "hello service")));
+    await frank.send(xml("message", { to: server.componentDomain, id: "svc" }, xml("body", {}, "hello service")));
     const error = await frank.waitFor((el) => el.name === "message" && el.attrs.type === "error");
     expect(error.getChild("error")!.getChild("service-unavailable")).toBeDefined();
   }, 10_000);
@@ -167,8 +166,8 @@ describe.skipIf(!available)("the component on a real Prosody", () => {
   test("a wrong secret is reported clearly and retried, never online", async () => {
     const lines: string[] = [];
     const wrong = await startService({
-      service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-      domain: prosody.componentDomain,
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: server.componentDomain,
       password: "not-the-secret",
       log: (line) => lines.push(line),
     });
@@ -177,7 +176,7 @@ describe.skipIf(!available)("the component on a real Prosody", () => {
     await Bun.sleep(1800);
     await wrong.stop();
     expect(online).toBe(false);
-    const failures = lines.filter((l) => l.includes("cannot connect") && l.includes(prosody.componentDomain) && l.includes("not-authorized"));
+    const failures = lines.filter((l) => l.includes("cannot connect") && l.includes(server.componentDomain) && l.includes("not-authorized"));
     expect(failures.length).toBeGreaterThanOrEqual(2); // it kept retrying
   }, 10_000);
 });

@@ -1,16 +1,18 @@
 // Issue "Foundation", end to end: the real service (index.ts's startService) connected to a real
-// Prosody as its external component, driven by real c2s clients. Joining and seeing each other,
-// groupchat, same-account sessions merged under one nick, the errors of the basic protocol,
-// service discovery, leaving (by presence and by disconnecting), a room ending with its last
-// occupant, and the component connection itself (wrong secret, no server yet, server restart).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { freePort, startProsody, type Prosody } from "../support/prosody.ts";
+// server (Prosody and ejabberd, the same scenarios against each) as its external component,
+// driven by real c2s clients. Joining and seeing each other, groupchat, same-account sessions
+// merged under one nick, the errors of the basic protocol, service discovery, leaving (by
+// presence and by disconnecting), a room ending with its last occupant, and the component
+// connection itself (wrong secret, no server yet, server restart).
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { freePort } from "../support/server.ts";
+import { startServer, type XmppServer } from "../support/servers.ts";
 import { connectUser } from "../support/client.ts";
 import { startService, type RunningService } from "../../index.ts";
 import {
   codes,
   condition,
-  integrationAvailable,
+  describeEachServer,
   isGroupchat,
   isPresence,
   item,
@@ -25,8 +27,6 @@ import {
   type Bed,
 } from "./helpers.ts";
 
-const available = integrationAvailable();
-
 /** The service's disco#items: the JIDs of the rooms it lists. */
 async function listedRooms(bed: Bed, asker: Awaited<ReturnType<Bed["user"]>>): Promise<string[]> {
   const res = await asker.iq(xml("iq", { type: "get", to: bed.domain }, xml("query", { xmlns: NS.discoItems })));
@@ -34,12 +34,12 @@ async function listedRooms(bed: Bed, asker: Awaited<ReturnType<Bed["user"]>>): P
   return res.getChild("query", NS.discoItems)!.getChildren("item").map((i) => i.attrs.jid);
 }
 
-describe.skipIf(!available)("foundation: rooms, messages, leaving", () => {
+describeEachServer("foundation: rooms, messages, leaving", (kind) => {
   let bed: Bed;
 
   beforeAll(async () => {
-    bed = await startBed();
-  }, 20_000);
+    bed = await startBed({}, { server: kind });
+  }, 30_000);
 
   afterAll(async () => {
     await bed?.close();
@@ -237,10 +237,10 @@ describe.skipIf(!available)("foundation: rooms, messages, leaving", () => {
     await alice.expectNothing(isGroupchat("still here?"), 100);
   }, 10_000);
 
-  test("a client that disconnects without leaving is removed (Prosody's unavailable), the others see it go", async () => {
+  test("a client that disconnects without leaving is removed (the server's unavailable), the others see it go", async () => {
     const room = bed.room("vanish");
     const alice = await bed.user("alice", "vanish");
-    const dave = await connectUser(bed.prosody, "dave", "vanish");
+    const dave = await connectUser(bed.server, "dave", "vanish");
     await join(alice, room, "Alice");
     await join(dave, room, "Dave");
     await alice.waitFor(isPresence(`${room}/Dave`));
@@ -281,7 +281,7 @@ describe.skipIf(!available)("foundation: rooms, messages, leaving", () => {
 
   test("a second service with a wrong secret says why (domain, server's answer), retries, never goes online", async () => {
     const lines: string[] = [];
-    const service = `xmpp://127.0.0.1:${bed.prosody.componentPort}`;
+    const service = `xmpp://127.0.0.1:${bed.server.componentPort}`;
     const wrong = await startService({ service, domain: bed.domain, password: "not-the-secret", log: (l) => lines.push(l) });
     let online = false;
     void wrong.online().then(() => (online = true));
@@ -291,13 +291,13 @@ describe.skipIf(!available)("foundation: rooms, messages, leaving", () => {
       while (lines.filter((l) => l.startsWith("cannot connect")).length < 2 && Date.now() < deadline) await sleep(50);
       const failures = lines.filter((l) => l.startsWith("cannot connect"));
       expect(failures.length).toBeGreaterThanOrEqual(2);
-      expect(failures[0]).toBe(
-        `cannot connect to ${service} as ${bed.domain}: not-authorized - Given token does not match calculated token; retrying in 0.5s`,
-      );
+      // the server's answer, as each server words it
+      const answer = { prosody: "not-authorized - Given token does not match calculated token", ejabberd: "not-authorized" }[kind];
+      expect(failures[0]).toBe(`cannot connect to ${service} as ${bed.domain}: ${answer}; retrying in 0.5s`);
       expect(failures[1]).toContain("retrying in 1s"); // backing off
       expect(lines.some((l) => l.startsWith("online"))).toBe(false);
       expect(online).toBe(false);
-      await bed.prosody.waitForLog("Component authentication failed for muc.localhost");
+      await bed.server.waitForLog(bed.server.logs.componentRefused);
     } finally {
       await wrong.stop();
     }
@@ -308,12 +308,12 @@ describe.skipIf(!available)("foundation: rooms, messages, leaving", () => {
   }, 10_000);
 });
 
-describe.skipIf(!available)("foundation: the component connection comes and goes", () => {
+describeEachServer("foundation: the component connection comes and goes", (kind) => {
   let port: number;
   const secret = `secret-${crypto.randomUUID()}`;
   const lines: string[] = [];
   let service: RunningService | undefined;
-  let prosody: Prosody | undefined;
+  let server: XmppServer | undefined;
 
   beforeAll(async () => {
     port = await freePort();
@@ -321,7 +321,7 @@ describe.skipIf(!available)("foundation: the component connection comes and goes
 
   afterAll(async () => {
     await service?.stop();
-    await prosody?.stop();
+    await server?.stop();
   }, 10_000);
 
   const waitForLine = async (pattern: RegExp, from: number, ms = 5000) => {
@@ -334,8 +334,8 @@ describe.skipIf(!available)("foundation: the component connection comes and goes
     }
   };
 
-  /** Proves the service answers through this Prosody: a client joins a fresh room. */
-  const proveWorking = async (p: Prosody, label: string) => {
+  /** Proves the service answers through this server: a client joins a fresh room. */
+  const proveWorking = async (p: XmppServer, label: string) => {
     const client = await connectUser(p, "alice", label);
     try {
       const room = `${label}-${Date.now().toString(36)}@${p.componentDomain}`;
@@ -346,7 +346,7 @@ describe.skipIf(!available)("foundation: the component connection comes and goes
     }
   };
 
-  test("started while nothing listens: says it cannot connect, and comes online once Prosody starts there", async () => {
+  test("started while nothing listens: says it cannot connect, and comes online once the server starts there", async () => {
     const address = `xmpp://127.0.0.1:${port}`;
     service = await startService({ service: address, domain: "muc.localhost", password: secret, log: (l) => lines.push(l) });
     let online = false;
@@ -357,22 +357,22 @@ describe.skipIf(!available)("foundation: the component connection comes and goes
     expect(refused).toMatch(/; retrying in \d+(\.\d+)?s$/);
     expect(online).toBe(false);
 
-    prosody = await startProsody({ componentPort: port, secret });
-    await withTimeout(service.online(), 6000, () => `not online after Prosody started; log:\n${lines.join("\n")}`);
+    server = await startServer(kind, { componentPort: port, secret });
+    await withTimeout(service.online(), 6000, () => `not online after the server started; log:\n${lines.join("\n")}`);
     expect(lines.at(-1)).toBe(`online as muc.localhost via ${address}`);
-    await proveWorking(prosody, "first");
+    await proveWorking(server, "first");
   }, 15_000);
 
-  test("Prosody restarted on the same port: the service notices, and reconnects by itself", async () => {
-    expect(prosody).toBeDefined();
+  test("the server restarted on the same port: the service notices, and reconnects by itself", async () => {
+    expect(server).toBeDefined();
     const mark = lines.length;
-    await prosody!.stop();
-    prosody = undefined;
+    await server!.stop();
+    server = undefined;
     await waitForLine(/^disconnected from /, mark, 3000);
 
-    prosody = await startProsody({ componentPort: port, secret });
+    server = await startServer(kind, { componentPort: port, secret });
     await withTimeout(service!.online(), 8000, () => `not back online after the restart; log:\n${lines.join("\n")}`);
     expect(lines.slice(mark).at(-1)).toBe(`online as muc.localhost via xmpp://127.0.0.1:${port}`);
-    await proveWorking(prosody, "second");
+    await proveWorking(server, "second");
   }, 15_000);
 });

@@ -1,12 +1,14 @@
-// Shared by the integration tests: a real Prosody with the real service (index.ts's
-// startService) connected to it as its component, real c2s clients, and small readers for the
-// MUC stanzas the tests assert on.
+// Shared by the integration tests: a real XMPP server (Prosody or ejabberd) with the real
+// service (index.ts's startService) connected to it as its component, real c2s clients, and
+// small readers for the MUC stanzas the tests assert on.
+import { describe } from "bun:test";
 import { connectUser, xml, type ClientOptions, type Element, type TestClient } from "../support/client.ts";
-import { prosodyAvailable, startProsody, type Prosody } from "../support/prosody.ts";
+import { prosodyAvailable } from "../support/prosody.ts";
+import { serversUnderTest, startServer, type ServerKind, type XmppServer } from "../support/servers.ts";
 import { startService, type RunningService } from "../../index.ts";
 import type { ServiceConfig } from "../../lib/context.ts";
 
-export { xml, type Element, type TestClient };
+export { xml, type Element, type ServerKind, type TestClient, type XmppServer };
 
 export const NS = {
   muc: "http://jabber.org/protocol/muc",
@@ -21,7 +23,16 @@ export const NS = {
   data: "jabber:x:data",
 } as const;
 
-/** Whether the integration tests run: Prosody on PATH, or a loud failure when CI is set. */
+/**
+ * `describe(title (server), body)` once for every server MUC_TEST_SERVERS picks (default: Prosody
+ * and ejabberd), skipped where that server is not installed (a failure when CI is set): the
+ * same scenarios against each.
+ */
+export function describeEachServer(title: string, body: (kind: ServerKind) => void): void {
+  for (const { kind, available } of serversUnderTest()) describe.skipIf(!available)(`${title} (${kind})`, () => body(kind));
+}
+
+/** Whether the Prosody-only integration tests run: Prosody on PATH, or a loud failure when CI is set. */
 export function integrationAvailable(): boolean {
   const available = prosodyAvailable();
   if (!available) {
@@ -33,9 +44,11 @@ export function integrationAvailable(): boolean {
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** One Prosody and one service for a test file, and every client it opened (stopped in close()). */
+/** One server and one service for a test file, and every client it opened (stopped in close()). */
 export type Bed = {
-  prosody: Prosody;
+  server: XmppServer;
+  /** The same as `server` (the name from when it was always Prosody). */
+  prosody: XmppServer;
   service: RunningService;
   domain: string;
   /** Every line the service logged. */
@@ -48,38 +61,52 @@ export type Bed = {
 
 let rooms = 0;
 
-export async function startBed(config: Partial<ServiceConfig> = {}): Promise<Bed> {
-  const prosody = await startProsody();
+export type BedOptions = {
+  /** Which XMPP server to run the service behind; default Prosody. */
+  server?: ServerKind;
+};
+
+export async function startBed(config: Partial<ServiceConfig> = {}, options: BedOptions = {}): Promise<Bed> {
+  const server = await startServer(options.server ?? "prosody");
   const logs: string[] = [];
-  const logFrom = prosody.log().length;
-  const service = await startService({
-    service: `xmpp://127.0.0.1:${prosody.componentPort}`,
-    domain: prosody.componentDomain,
-    password: prosody.secret,
-    config,
-    log: (line) => logs.push(line),
-  });
-  await withTimeout(service.online(), 5000, () => `the service did not come online; its log:\n${logs.join("\n")}`);
-  await prosody.waitForLog("External component successfully authenticated", 5000, logFrom);
-  const clients: TestClient[] = [];
-  const tag = Date.now().toString(36);
-  return {
-    prosody,
-    service,
-    domain: prosody.componentDomain,
-    logs,
-    async user(name, resource, opts) {
-      const client = await connectUser(prosody, name, resource, opts);
-      clients.push(client);
-      return client;
-    },
-    room: (label) => `${label}-${tag}-${++rooms}@${prosody.componentDomain}`,
-    async close() {
-      await Promise.all(clients.map((c) => c.stop()));
-      await service.stop();
-      await prosody.stop();
-    },
-  };
+  let service: RunningService | undefined;
+  try {
+    const logFrom = server.log().length;
+    service = await startService({
+      service: `xmpp://127.0.0.1:${server.componentPort}`,
+      domain: server.componentDomain,
+      password: server.secret,
+      config,
+      log: (line) => logs.push(line),
+    });
+    const running = service;
+    await withTimeout(service.online(), 5000, () => `the service did not come online; its log:\n${logs.join("\n")}`);
+    await server.waitForLog(server.logs.componentAuthenticated, 5000, logFrom);
+    const clients: TestClient[] = [];
+    const tag = Date.now().toString(36);
+    return {
+      server,
+      prosody: server,
+      service: running,
+      domain: server.componentDomain,
+      logs,
+      async user(name, resource, opts) {
+        const client = await connectUser(server, name, resource, opts);
+        clients.push(client);
+        return client;
+      },
+      room: (label) => `${label}-${tag}-${++rooms}@${server.componentDomain}`,
+      async close() {
+        await Promise.all(clients.map((c) => c.stop()));
+        await running.stop();
+        await server.stop();
+      },
+    };
+  } catch (e) {
+    await service?.stop();
+    await server.stop();
+    throw e;
+  }
 }
 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {

@@ -1,12 +1,13 @@
-// Issue "The full occupant protocol", end to end against a real Prosody: presence updates, nick
-// changes, private messages, the subject, discussion history, room disco#info, XEP-0410
-// self-ping, IQs forwarded between occupants, and kicks.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+// Issue "The full occupant protocol", end to end against a real server (Prosody and ejabberd,
+// the same scenarios against each): presence updates, nick changes, private messages, the
+// subject, discussion history, room disco#info, XEP-0410 self-ping, IQs forwarded between
+// occupants, and kicks.
+import { afterAll, beforeAll, expect, test } from "bun:test";
 import {
   codes,
   condition,
+  describeEachServer,
   fromRoom,
-  integrationAvailable,
   isGroupchat,
   isPresence,
   isSubject,
@@ -22,14 +23,12 @@ import {
   type TestClient,
 } from "./helpers.ts";
 
-const available = integrationAvailable();
-
-describe.skipIf(!available)("the full occupant protocol", () => {
+describeEachServer("the full occupant protocol", (kind) => {
   let bed: Bed;
 
   beforeAll(async () => {
-    bed = await startBed();
-  }, 20_000);
+    bed = await startBed({}, { server: kind });
+  }, 30_000);
 
   afterAll(async () => {
     await bed?.close();

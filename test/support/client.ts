@@ -1,4 +1,5 @@
-// Test XMPP clients (c2s) for integration tests against the throwaway Prosody (./prosody.ts).
+// Test XMPP clients (c2s) for integration tests against the throwaway servers (./prosody.ts,
+// ./ejabberd.ts).
 //
 // A TestClient logs in, sends nothing by itself (no initial presence), and records every stanza
 // it receives in a queue that tests consume with waitFor()/iq(), or inspect with expectNothing().
@@ -11,7 +12,7 @@
 import { createRequire } from "node:module";
 import xml from "@xmpp/xml";
 import type { Element } from "@xmpp/xml"; // same element type as lib/stanza.ts
-import type { Prosody } from "./prosody.ts";
+import type { XmppServer } from "./server.ts";
 
 // Resolve @xmpp/client's own dependencies from its location, so the versions match it and we do
 // not depend on how npm hoisted them.
@@ -53,6 +54,8 @@ export type TestClient = {
 export type ClientOptions = {
   /** Answer pings and reject other incoming iq get/set automatically (default true). */
   autoReply?: boolean;
+  /** Log in with this password instead of TEST_PASSWORD (for accounts that exist already). */
+  password?: string;
 };
 
 export { xml };
@@ -64,15 +67,20 @@ const show = (el: Element) => {
 
 let counter = 0;
 
+/** The password every test user logs in with (ejabberd registers the account with it). */
+export const TEST_PASSWORD = "password";
+
 async function connect(
-  prosody: Prosody,
+  server: XmppServer,
   domain: string,
   mechanism: "PLAIN" | "ANONYMOUS",
   username: string | undefined,
   resource: string | undefined,
   opts: ClientOptions,
 ): Promise<TestClient> {
-  const entity = new Client({ service: `xmpp://${prosody.host}:${prosody.c2sPort}`, domain });
+  const password = mechanism === "PLAIN" ? (opts.password ?? TEST_PASSWORD) : undefined; // no creds => ANONYMOUS
+  if (mechanism === "PLAIN" && username && !opts.password) await server.ensureAccount(username, password!);
+  const entity = new Client({ service: `xmpp://${server.host}:${server.c2sPort}`, domain });
   tcp({ entity });
   const mw = middleware({ entity });
   const features = streamFeatures({ middleware: mw });
@@ -81,7 +89,6 @@ async function connect(
     const callee = iqCallee({ middleware: mw, entity });
     callee.get("urn:xmpp:ping", "ping", () => true); // truthy non-element => empty result
   }
-  const password = mechanism === "PLAIN" ? "password" : undefined; // no creds => ANONYMOUS
   const s = sasl({ streamFeatures: features }, { username, password });
   (mechanism === "PLAIN" ? saslPlain : saslAnonymous)(s);
   resourceBinding({ iqCaller: caller, streamFeatures: features }, resource);
@@ -170,17 +177,17 @@ async function connect(
   };
 }
 
-/** Logs in as username@localhost with SASL PLAIN (any password works) and binds `resource`. */
+/** Logs in as username@localhost with SASL PLAIN (password TEST_PASSWORD) and binds `resource`. */
 export function connectUser(
-  prosody: Prosody,
+  server: XmppServer,
   username: string,
   resource?: string,
   opts: ClientOptions = {},
 ): Promise<TestClient> {
-  return connect(prosody, prosody.domain, "PLAIN", username, resource, opts);
+  return connect(server, server.domain, "PLAIN", username, resource, opts);
 }
 
 /** Logs in anonymously on anon.localhost (random JID); cheap for load tests. */
-export function connectAnonymous(prosody: Prosody, opts: ClientOptions = {}): Promise<TestClient> {
-  return connect(prosody, prosody.anonDomain, "ANONYMOUS", undefined, undefined, opts);
+export function connectAnonymous(server: XmppServer, opts: ClientOptions = {}): Promise<TestClient> {
+  return connect(server, server.anonDomain, "ANONYMOUS", undefined, undefined, opts);
 }
