@@ -74,6 +74,45 @@ describe.skipIf(!available)("running a room", () => {
     expect(condition(await visitor.waitFor((m) => m.name === "message" && m.attrs.type === "error"))).toBe("not-allowed");
   });
 
+  test("the full form over the wire: maxusers fills, presencebroadcast shows absent members, lang and room admins", async () => {
+    const room = bed.room("form");
+    const [owner, member, third, fourth] = [await bed.user("antonio"), await bed.user("sebastian"), await bed.user("gonzalo"), await bed.user("adrian")];
+    await join(owner, room, "Antonio");
+    const set = await owner.iq(
+      xml(
+        "iq",
+        { to: room, type: "set" },
+        xml(
+          "query",
+          { xmlns: NS.mucOwner },
+          xml(
+            "x",
+            { xmlns: NS.data, type: "submit" },
+            xml("field", { var: "muc#roomconfig_maxusers" }, xml("value", {}, "2")),
+            xml("field", { var: "muc#roomconfig_lang" }, xml("value", {}, "it")),
+            xml("field", { var: "muc#roomconfig_presencebroadcast" }, ...["moderator", "participant", "visitor", "none"].map((r) => xml("value", {}, r))),
+            xml("field", { var: "muc#roomconfig_roomadmins" }, xml("value", {}, third.bare)),
+          ),
+        ),
+      ),
+    );
+    expect(set.attrs.type).toBe("result");
+    const info = await fourth.iq(xml("iq", { to: room, type: "get" }, xml("query", { xmlns: NS.discoInfo })));
+    const fields = Object.fromEntries(info.getChild("query")!.getChild("x", NS.data)!.getChildren("field").map((f) => [f.attrs.var, f.getChildText("value")]));
+    expect(fields["muc#roominfo_lang"]).toBe("it");
+    // A member with a reserved nick who is not there shows as unavailable to each joiner.
+    await owner.iq(xml("iq", { to: room, type: "set" }, xml("query", { xmlns: NS.mucAdmin }, xml("item", { jid: member.bare, affiliation: "member", nick: "Sebastian" }))));
+    const joined = await join(fourth, room, "Adrian");
+    const absent = joined.stanzas.find((p) => p.attrs.from === `${room}/Sebastian`)!;
+    expect(absent.attrs.type).toBe("unavailable");
+    expect(item(absent)!.attrs).toMatchObject({ affiliation: "member", role: "none", nick: "Sebastian" });
+    // Two occupants: full for a newcomer, but not for an admin (Gonzalo, from the form's room admins).
+    await member.send(xml("presence", { to: `${room}/Sebastian` }, xml("x", { xmlns: NS.muc })));
+    expect(condition(await member.waitFor((p) => p.name === "presence" && p.attrs.type === "error"))).toBe("service-unavailable");
+    const admin = await join(third, room, "Gonzalo");
+    expect(item(admin.self)!.attrs).toMatchObject({ affiliation: "admin", role: "moderator" });
+  });
+
   test("the service's admin lists rooms, announces, and destroys a room with Prosody's command; others are forbidden", async () => {
     const room = bed.room("doomed");
     const [owner, admin] = [await bed.user("miranda"), await bed.user("admin")];
