@@ -2,18 +2,12 @@
 // a probe for an absent member, voice requests, allowpm, and the service admins' ad-hoc
 // commands (destroy, list, announce).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { codes, condition, integrationAvailable, item, join, NS as BASE_NS, startBed, xml, type Bed, type Element, type TestClient } from "./helpers.ts";
+import { codes, condition, integrationAvailable, item, join, NS as BASE_NS, roomConfig, startBed, xml, type Bed, type Element, type TestClient } from "./helpers.ts";
 
 const NS = { ...BASE_NS, mucOwner: "http://jabber.org/protocol/muc#owner", register: "jabber:iq:register", commands: "http://jabber.org/protocol/commands" };
 const available = integrationAvailable();
 
-function configure(room: string, fields: Record<string, string>): Element {
-  return xml(
-    "iq",
-    { to: room, type: "set" },
-    xml("query", { xmlns: NS.mucOwner }, xml("x", { xmlns: NS.data, type: "submit" }, ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))))),
-  );
-}
+const configure = roomConfig;
 
 function submit(to: string, fields: Record<string, string>, attrs: Record<string, string> = {}): Element {
   return xml(to.includes("@") ? "message" : "iq", { to, ...attrs }, xml("x", { xmlns: NS.data, type: "submit" }, ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value)))));
@@ -79,22 +73,12 @@ describe.skipIf(!available)("running a room", () => {
     const [owner, member, third, fourth] = [await bed.user("antonio"), await bed.user("sebastian"), await bed.user("gonzalo"), await bed.user("adrian")];
     await join(owner, room, "Antonio");
     const set = await owner.iq(
-      xml(
-        "iq",
-        { to: room, type: "set" },
-        xml(
-          "query",
-          { xmlns: NS.mucOwner },
-          xml(
-            "x",
-            { xmlns: NS.data, type: "submit" },
-            xml("field", { var: "muc#roomconfig_maxusers" }, xml("value", {}, "2")),
-            xml("field", { var: "muc#roomconfig_lang" }, xml("value", {}, "it")),
-            xml("field", { var: "muc#roomconfig_presencebroadcast" }, ...["moderator", "participant", "visitor", "none"].map((r) => xml("value", {}, r))),
-            xml("field", { var: "muc#roomconfig_roomadmins" }, xml("value", {}, third.bare)),
-          ),
-        ),
-      ),
+      roomConfig(room, {
+        "muc#roomconfig_maxusers": "2",
+        "muc#roomconfig_lang": "it",
+        "muc#roomconfig_presencebroadcast": ["moderator", "participant", "visitor", "none"],
+        "muc#roomconfig_roomadmins": [third.bare],
+      }),
     );
     expect(set.attrs.type).toBe("result");
     const info = await fourth.iq(xml("iq", { to: room, type: "get" }, xml("query", { xmlns: NS.discoInfo })));

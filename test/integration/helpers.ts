@@ -178,3 +178,25 @@ export async function leave(client: TestClient, occupantJid: string): Promise<El
   await client.send(xml("presence", { to: occupantJid, type: "unavailable" }));
   return client.waitFor((el) => isPresence(occupantJid, "unavailable")(el) && codes(el).includes(110));
 }
+
+/**
+ * The owner's room configuration form, submitted (XEP-0045 §10.2), as an IQ to send: field var →
+ * its value (or values, for list-multi and jid-multi fields).
+ */
+export function roomConfig(room: string, fields: Record<string, string | string[]>): Element {
+  const values = (v: string | string[]) => (Array.isArray(v) ? v : [v]).map((value) => xml("value", {}, value));
+  return xml(
+    "iq",
+    { to: room, type: "set" },
+    xml(
+      "query",
+      { xmlns: "http://jabber.org/protocol/muc#owner" },
+      xml(
+        "x",
+        { xmlns: NS.data, type: "submit" },
+        xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#roomconfig")),
+        ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, ...values(value))),
+      ),
+    ),
+  );
+}

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
 import { connectUser } from "../support/client.ts";
 import { startProsody, type Prosody } from "../support/prosody.ts";
-import { codes, condition, fromRoom, integrationAvailable, isSubject, item, join, NS as BASE_NS, sleep, xml, type Element, type TestClient } from "./helpers.ts";
+import { codes, condition, fromRoom, integrationAvailable, isSubject, item, join, NS as BASE_NS, roomConfig, sleep, xml, type Element, type TestClient } from "./helpers.ts";
 import { killProsody, startServiceProcess, type ServiceProcess } from "./service-process.ts";
 
 const NS = {
@@ -30,22 +30,7 @@ const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwA
 const occupantId = (el: Element) => el.getChild("occupant-id", NS.occupantId)?.attrs.id as string | undefined;
 const stanzaId = (el: Element) => el.getChild("stanza-id", NS.sid)?.attrs.id as string | undefined;
 
-function configure(room: string, fields: Record<string, string>): Element {
-  return xml(
-    "iq",
-    { to: room, type: "set" },
-    xml(
-      "query",
-      { xmlns: NS.mucOwner },
-      xml(
-        "x",
-        { xmlns: NS.data, type: "submit" },
-        xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#roomconfig")),
-        ...Object.entries(fields).map(([v, value]) => xml("field", { var: v }, xml("value", {}, value))),
-      ),
-    ),
-  );
-}
+const configure = roomConfig;
 
 function affiliate(room: string, jid: string, affiliation: string, reason?: string): Element {
   return xml("iq", { to: room, type: "set" }, xml("query", { xmlns: NS.mucAdmin }, xml("item", { jid, affiliation }, ...(reason ? [xml("reason", {}, reason)] : []))));
