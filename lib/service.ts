@@ -281,8 +281,12 @@ function toService(state: ServiceState, stanza: Element, ctx: Context): Result {
   }
   if (!get && payload?.is("command", NS.commands)) {
     const { rooms, out, writes } = adminCommand(state.rooms, stanza, ctx);
-    const idle = rooms === state.rooms ? state.idle : state.idle.filter((jid) => rooms.get(jid) !== undefined);
-    return [{ ...state, rooms, idle }, out, writes];
+    if (rooms === state.rooms) return [state, out, writes];
+    // Destroyed rooms leave the idle list, and their occupants' room counts (limits.ts).
+    let limits = state.limits;
+    for (const write of writes) if (write.op === "delete-room") limits = countRooms(limits, state.rooms.get(write.jid), undefined);
+    const idle = state.idle.filter((jid) => rooms.get(jid) !== undefined);
+    return [{ ...state, rooms, idle, limits }, out, writes];
   }
   if (get && payload?.is("ping", NS.ping)) return [state, [iqResult(stanza)], []];
   if (get && payload?.is("query", NS.version)) return [state, serviceVersion(stanza), []];

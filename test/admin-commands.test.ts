@@ -44,6 +44,14 @@ describe("service administration (XEP-0050)", () => {
     expect(sim.store.db.query("SELECT jid FROM rooms").all()).toEqual([{ jid: `garden@${DOMAIN}` }]); // the other room, occupied, is still stored
   });
 
+  test("destroying a room gives its occupants their place back in the per-account room count (found by the property tests)", () => {
+    const sim = new Sim({ admins: ["admin@example.org"], maxRoomsPerUser: 1 });
+    sim.send(join(ROMEO, "Romeo"));
+    expect(condition(sim.send(join(ROMEO, "Romeo", `garden@${DOMAIN}`))[0]!)).toBe("resource-constraint");
+    sim.send(command(ADMIN, "http://prosody.im/protocol/muc#destroy", { rooms: [ROOM] }));
+    expect(sim.send(join(ROMEO, "Romeo", `garden@${DOMAIN}`)).some((p) => p.attrs.type === "error")).toBe(false);
+  });
+
   test("list rooms with their occupant counts", () => {
     const sim = busy();
     const result = sim.send(command(ADMIN, "http://jabber.org/protocol/muc#admin-list-rooms"))[0]!;

@@ -57,6 +57,8 @@ const CONFIG: Partial<ServiceConfig> = {
   nickChangeBurst: 2,
   historyLength: 3,
   roomCacheSize: 1,
+  admins: ["tybalt@example.com"], // one service admin among the users: the ad-hoc commands run, others are refused
+  openRegistration: true,
 };
 
 const USERS = [
@@ -140,6 +142,37 @@ const steps: fc.Arbitrary<Step> = fc.oneof(
     }, { requiredKeys: [] })).map(([f, r, fields]) => iq(f, r, "set", ownerForm(fields)))) },
   { weight: 1, arbitrary: stanza(fc.tuple(sender, room, fc.option(someJid)).map(([f, r, venue]) => iq(f, r, "set", xml("query", { xmlns: NS.mucOwner }, xml("destroy", venue ? { jid: venue } : {}, xml("reason", {}, "bye")))))) },
   { weight: 1, arbitrary: stanza(fc.tuple(sender, room).map(([f, r]) => iq(f, r, "get", xml("query", { xmlns: NS.mucOwner })))) },
+  // Registration, voice requests, the rest of the form, the service admins' commands, room avatars.
+  { weight: 2, arbitrary: stanza(fc.tuple(sender, room, fc.constantFrom("get", "register", "remove"), nick).map(([f, r, what, n]) =>
+      iq(f, r, what === "get" ? "get" : "set", xml("query", { xmlns: "jabber:iq:register" },
+        ...(what === "remove" ? [xml("remove")] : what === "register"
+          ? [xml("x", { xmlns: NS.data, type: "submit" }, xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#register")), xml("field", { var: "muc#register_roomnick" }, xml("value", {}, n)))]
+          : [])))),
+  ) },
+  { weight: 1, arbitrary: stanza(fc.tuple(sender, room, nick, fc.option(fc.constantFrom("true", "false"))).map(([f, r, n, allow]) =>
+      xml("message", { from: f, to: r }, xml("x", { xmlns: NS.data, type: "submit" },
+        xml("field", { var: "FORM_TYPE" }, xml("value", {}, "http://jabber.org/protocol/muc#request")),
+        xml("field", { var: "muc#role" }, xml("value", {}, "participant")),
+        ...(allow === null ? [] : [xml("field", { var: "muc#roomnick" }, xml("value", {}, n)), xml("field", { var: "muc#request_allow" }, xml("value", {}, allow))])))),
+  ) },
+  { weight: 2, arbitrary: stanza(fc.tuple(sender, room, fc.record({
+      "muc#roomconfig_allowpm": fc.constantFrom("anyone", "participants", "moderators", "none", "bogus"),
+      "muc#roomconfig_maxusers": fc.constantFrom("1", "2", "none", "-1", "100000"),
+      "muc#roomconfig_presencebroadcast": fc.constantFrom("moderator", "participant", "none", "everyone"),
+      "muc#roomconfig_allowinvites": fc.constantFrom("0", "1"),
+      "muc#roomconfig_getmemberlist": fc.constantFrom("moderator", "participant"),
+      "muc#roomconfig_lang": fc.constantFrom("en", "pt-BR", "not a tag"),
+      "muc#roomconfig_roomadmins": fc.constantFrom("juliet@example.com", "@@@", ""),
+      "muc#roomconfig_roomowners": fc.constantFrom("romeo@example.net", "", "nurse@example.com"),
+    }, { requiredKeys: [] })).map(([f, r, fields]) => iq(f, r, "set", ownerForm(fields)))) },
+  { weight: 1, arbitrary: stanza(fc.tuple(sender, fc.constantFrom("http://prosody.im/protocol/muc#destroy", "http://jabber.org/protocol/muc#admin-list-rooms", "http://jabber.org/protocol/admin#announce", "urn:nope"), fc.option(fc.constantFrom(...ROOMS, "@@@"))).map(([f, node, target]) =>
+      iq(f, DOMAIN, "set", xml("command", { xmlns: "http://jabber.org/protocol/commands", node, action: "execute" },
+        ...(target === null ? [] : [xml("x", { xmlns: NS.data, type: "submit" }, xml("field", { var: "rooms" }, xml("value", {}, target)), xml("field", { var: "body" }, xml("value", {}, "notice")))])))),
+  ) },
+  { weight: 1, arbitrary: stanza(fc.tuple(sender, room, fc.constantFrom("get", "set"), fc.constantFrom("iVBORw0KGgo=", "not base64!", "")).map(([f, r, type, photo]) =>
+      iq(f, r, type, xml("vCard", { xmlns: NS.vcard }, ...(photo ? [xml("PHOTO", {}, xml("BINVAL", {}, photo))] : [])))),
+  ) },
+  { weight: 1, arbitrary: stanza(fc.tuple(sender, room).map(([f, r]) => iq(f, r, "get", xml("query", { xmlns: NS.discoInfo, node: "x-roomuser-item" })))) },
   // MAM, moderation, disco, pings, IQs to occupants.
   { weight: 2, arbitrary: stanza(fc.tuple(sender, room, fc.option(fc.constantFrom(`${ROOMS[0]}/romeo`, "@@@", ROOMS[0]!, "x"))).map(([f, r, w]) =>
       iq(f, r, "set", xml("query", { xmlns: NS.mam, queryid: "q1" }, ...(w ? [xml("x", { xmlns: NS.data, type: "submit" }, xml("field", { var: "FORM_TYPE" }, xml("value", {}, NS.mam)), xml("field", { var: "with" }, xml("value", {}, w)))] : []), xml("set", { xmlns: NS.rsm }, xml("max", {}, "2"))))),

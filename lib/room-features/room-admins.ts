@@ -34,8 +34,13 @@ export const roomAdmins: RoomFeature = {
       for (const [jid, a] of room.affiliations) if (a === affiliation && !list.includes(jid)) affiliations.delete(jid);
       for (const jid of list) affiliations.set(jid, affiliation);
     };
-    set(admins, newAdmins.filter((jid) => !newOwners.includes(jid)), "admin");
+    // An owner listed as an admin only (the owners' field left out) stays an owner: a rank is taken
+    // away by leaving someone out of its own list, never by the other one.
+    const currentOwners = listed(room, "owner");
+    const keptOwners = owners === undefined ? currentOwners : newOwners;
+    set(admins, newAdmins.filter((jid) => !keptOwners.includes(jid)), "admin");
     set(owners, newOwners, "owner");
+    if (![...affiliations.values()].includes("owner")) return refuse("A room needs at least one owner");
     return { ...room, affiliations };
   },
 };

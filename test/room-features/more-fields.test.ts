@@ -63,6 +63,14 @@ describe("room admins and owners in the form", () => {
     void codes;
   });
 
+  test("the owner listed among admins alone (owners left out of the form) stays an owner (found by the property tests)", () => {
+    const sim = roomWith([ROMEO, "Romeo"], [JULIET, "Juliet"]);
+    const out = sim.send(submit(ROMEO, { "muc#roomconfig_roomadmins": ["romeo@example.net", "juliet@example.com"] }));
+    expect(out[0]!.attrs.type).toBe("result");
+    expect(sim.room()!.affiliations.get("romeo@example.net")).toBe("owner");
+    expect(sim.room()!.affiliations.get("juliet@example.com")).toBe("admin");
+  });
+
   test("no owners left is refused (bad-request); a malformed JID is jid-malformed; nothing changes", () => {
     const sim = roomWith([ROMEO, "Romeo"]);
     expect(condition(sim.send(submit(ROMEO, { "muc#roomconfig_roomowners": [] }))[0]!)).toBe("bad-request");
