@@ -46,8 +46,26 @@ function utf8Bytes(s: string): number {
   return new TextEncoder().encode(s).length;
 }
 
+/**
+ * Whether every code unit of `s` is printable ASCII (0x21–0x7E; with `space`, 0x20 too). For
+ * such a string NFC and NFKC change nothing, nothing is mapped to nothing, and of the classes
+ * refused only what the callers check themselves can occur: the fast path of almost every address.
+ */
+function plainAscii(s: string, space: boolean): boolean {
+  const low = space ? 0x20 : 0x21;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < low || c > 0x7e) return false;
+  }
+  return true;
+}
+
 /** The canonical localpart, or undefined if `raw` is not one. */
 export function canonicalLocal(raw: string): string | undefined {
+  if (raw.length <= MAX_PART_BYTES && raw !== "" && plainAscii(raw, false)) {
+    const lower = raw.toLowerCase();
+    return NOT_IN_LOCAL.test(lower) ? undefined : lower;
+  }
   const local = raw.replace(MAPPED_TO_NOTHING, "").normalize("NFKC").toLowerCase().normalize("NFKC");
   if (local === "" || NEVER.test(local) || NOT_IN_LOCAL.test(local) || utf8Bytes(local) > MAX_PART_BYTES) return undefined;
   return local;
@@ -55,6 +73,17 @@ export function canonicalLocal(raw: string): string | undefined {
 
 /** The canonical domainpart, or undefined if `raw` is not one. */
 export function canonicalDomain(raw: string): string | undefined {
+  // A service sees few domains, again and again: each is worked out once (a pure function's memo, bounded).
+  const known = domains.get(raw);
+  if (known !== undefined || domains.has(raw)) return known;
+  const domain = domainOf(raw);
+  if (domains.size >= 1024) domains.clear();
+  domains.set(raw, domain);
+  return domain;
+}
+const domains = new Map<string, string | undefined>();
+
+function domainOf(raw: string): string | undefined {
   let domain = raw.replace(/[\u3002\uFF0E\uFF61]/g, ".").replace(MAPPED_TO_NOTHING, "").normalize("NFKC").toLowerCase();
   if (domain.endsWith(".")) domain = domain.slice(0, -1); // RFC 7622 §3.2: the trailing dot is not part of the name
   if (domain === "" || NEVER.test(domain) || utf8Bytes(domain) > MAX_PART_BYTES) return undefined;
@@ -68,6 +97,7 @@ export function canonicalDomain(raw: string): string | undefined {
 
 /** The canonical resourcepart, or undefined if `raw` is not one. */
 export function canonicalResource(raw: string): string | undefined {
+  if (raw.length <= MAX_PART_BYTES && raw !== "" && plainAscii(raw, true)) return raw;
   const resource = raw.replace(/[^\P{Zs} ]/gu, " ").normalize("NFC");
   if (resource === "" || /[\p{Cc}\p{Cs}\p{Cn}]/u.test(resource) || utf8Bytes(resource) > MAX_PART_BYTES) return undefined;
   return resource;
