@@ -55,12 +55,12 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 /** Start a component process connected to a fresh peer. */
-export async function startComponent(variant: Variant, env: Record<string, string> = {}) {
+export async function startComponent(variant: Variant, env: Record<string, string> = {}, extraBunArgs: string[] = []) {
   const peer = await startPeer({ domain: DOMAIN, secret: SECRET });
   const dir = mkdtempSync(join(tmpdir(), "muc-bench-"));
   const script = variant === "naive" ? join(root, "bench/naive.ts") : join(root, "index.ts");
   // BENCH_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" profiles the component.
-  const bunArgs = (process.env.BENCH_BUN_ARGS ?? "").split(" ").filter(Boolean);
+  const bunArgs = [...(process.env.BENCH_BUN_ARGS ?? "").split(" ").filter(Boolean), ...extraBunArgs];
   const proc = Bun.spawn([process.execPath, ...bunArgs, "run", script], {
     cwd: root,
     env: {
@@ -258,19 +258,39 @@ export async function runE2E(variant: Variant, p: E2EParams): Promise<E2EResult>
   }
 }
 
-/** Memory: RSS growth of the component process per occupant (rooms of 20) and per room (one occupant each). */
-export async function runMemory(variant: Variant, occupants: number, perRoom: number, timeoutMs: number): Promise<number> {
-  const c = await startComponent(variant);
+/** Memory per occupant, after a full collection (the garbage of the burst is not memory kept). */
+export interface MemoryResult {
+  /** RSS growth per occupant. */
+  rssBytes: number;
+  /** Growth of the JavaScript heap per occupant (what the service's objects take, without the allocator's slack). */
+  heapBytes: number;
+}
+
+/** Memory: growth of the component process per occupant (rooms of 20) or per room (one occupant each), both after a forced GC. */
+export async function runMemory(variant: Variant, occupants: number, perRoom: number, timeoutMs: number): Promise<MemoryResult> {
+  const c = await startComponent(variant, {}, [`--preload=${join(root, "bench/gc-preload.ts")}`]);
   try {
+    const deadline = Date.now() + timeoutMs;
+    /** A full GC in the component (bench/gc-preload.ts), then its RSS and heap. */
+    const collected = async () => {
+      const seen = c.log().split("gc-preload").length;
+      c.proc.kill("SIGUSR2");
+      while (c.log().split("gc-preload").length === seen) {
+        if (Date.now() > deadline) throw new Error(`${variant}: no answer to SIGUSR2 (is bench/gc-preload.ts loaded?)`);
+        await Bun.sleep(5);
+      }
+      await Bun.sleep(200); // let the allocator hand back what the collection freed
+      const heap = Number(/heap=(\d+)/.exec(c.log().slice(c.log().lastIndexOf("gc-preload")))?.[1]);
+      return { rss: c.usage().rss, heap };
+    };
     let presences = 0;
     c.peer.onStanza = (s) => void (s.name === "presence" && presences++);
     const rooms = Math.ceil(occupants / perRoom);
     // A first room, so what the first room costs once (the archive's tables, the JIT) is not counted.
     c.peer.write(`<presence from="warm@bench/r" to="warmup@${DOMAIN}/w"><x xmlns="http://jabber.org/protocol/muc"/></presence>`);
-    const deadline = Date.now() + timeoutMs;
     while (presences < 1 && Date.now() < deadline) await Bun.sleep(5);
     await Bun.sleep(1000);
-    const before = c.usage().rss;
+    const before = await collected();
     const joins: string[] = [];
     for (let u = 0; u < occupants; u++)
       joins.push(`<presence from="${user(u)}" to="${roomOf(Math.floor(u / perRoom))}/n${u}"><x xmlns="http://jabber.org/protocol/muc"/><c xmlns="http://jabber.org/protocol/caps" hash="sha-1" node="https://example.org" ver="q07IKJEyjvHSyhy//CH0CxmKi8w="/></presence>`);
@@ -280,8 +300,9 @@ export async function runMemory(variant: Variant, occupants: number, perRoom: nu
       if (Date.now() > deadline) throw new Error(`${variant}: memory run timed out (${presences} of ${expected} presences)`);
       await Bun.sleep(5);
     }
-    await Bun.sleep(1500); // let the collector catch up with the garbage of the burst
-    return (c.usage().rss - before) / occupants;
+    await Bun.sleep(500);
+    const after = await collected();
+    return { rssBytes: (after.rss - before.rss) / occupants, heapBytes: (after.heap - before.heap) / occupants };
   } finally {
     await c.stop();
   }

@@ -90,14 +90,14 @@ console.log(`  archiving: ${fmt(med("service", "messagesPerSec"))} msgs/s on dis
 
 // (d) Memory.
 const occupants = quick ? 2000 : 10_000;
-console.log(`\n(d) Memory of the service process (RSS growth), at ${fmt(occupants)}`);
+console.log(`\n(d) Memory of the service process (growth after a forced full GC: RSS, and the JS heap), at ${fmt(occupants)}`);
 const perOccupant = await runMemory("service", occupants, 20, 120_000);
 const perRoom = await runMemory("service", occupants, 1, 120_000);
-console.log(`  per occupant (rooms of 20)          ${fmt(perOccupant / 1024, 2).padStart(8)} KiB   (target < 1 KiB)`);
-console.log(`  per room (one occupant each)        ${fmt(perRoom / 1024, 2).padStart(8)} KiB`);
+console.log(`  per occupant (rooms of 20)          ${fmt(perOccupant.rssBytes / 1024, 2).padStart(8)} KiB RSS ${fmt(perOccupant.heapBytes / 1024, 2).padStart(8)} KiB heap   (target < 1 KiB)`);
+console.log(`  per room (one occupant each)        ${fmt(perRoom.rssBytes / 1024, 2).padStart(8)} KiB RSS ${fmt(perRoom.heapBytes / 1024, 2).padStart(8)} KiB heap`);
 
 if (jsonFile) {
   const medians = Object.fromEntries(variants.map((v) => [v, Object.fromEntries((Object.keys(results.get(v)![0]!) as (keyof E2EResult)[]).filter((k) => k !== "variant").map((k) => [k, med(v, k)]))]));
-  writeFileSync(jsonFile, JSON.stringify({ machine, params, runs, core, e2e: { medians, ratios, all: Object.fromEntries(results) }, memory: { occupants, bytesPerOccupant: perOccupant, bytesPerRoom: perRoom } }, null, 2));
+  writeFileSync(jsonFile, JSON.stringify({ machine, params, runs, core, e2e: { medians, ratios, all: Object.fromEntries(results) }, memory: { occupants, bytesPerOccupant: perOccupant.rssBytes, bytesPerRoom: perRoom.rssBytes, heapBytesPerOccupant: perOccupant.heapBytes, heapBytesPerRoom: perRoom.heapBytes } }, null, 2));
   console.log(`\nwritten to ${jsonFile}`);
 }
