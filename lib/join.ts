@@ -5,7 +5,7 @@ import { delayed, parseHistoryRequest, selectHistory } from "./history.ts";
 import type { Context } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
 import { newSalt, occupantIdOf } from "./occupant-id.ts";
-import { broadcastPresence, presenceOf, type StatusCode } from "./presence.ts";
+import { broadcastPresence, presenceOf, presenceToNewcomer, type StatusCode } from "./presence.ts";
 import { defaultRole } from "./roles.ts";
 import {
   affiliationOf,
@@ -41,7 +41,7 @@ export function newRoom(roomJid: string, creator: string, ctx: Context): Room {
 /** What a session receives on entering: everyone else, itself, history, subject. */
 export function welcome(room: Room, me: Occupant, to: string, selfCodes: StatusCode[], join: Element | undefined, ctx: Context): Element[] {
   const out: Element[] = room.avatarHash ? [avatarPresence(room, to)] : [];
-  for (const other of room.occupants.values()) if (other !== me && seesPresenceOf(room, other, me)) out.push(presenceOf(room, other, to, me));
+  for (const other of room.occupants.values()) if (other !== me && seesPresenceOf(room, other, me)) out.push(presenceToNewcomer(room, other, to, me));
   out.push(...offlineMembers(room, to, me));
   const codes: StatusCode[] = [...selfCodes];
   if (room.config.whois === "anyone") codes.unshift(100);

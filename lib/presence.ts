@@ -92,6 +92,30 @@ export function presenceOf(
 }
 
 /**
+ * What a newcomer `viewer` (another occupant) is told of `occupant` on entering: presenceOf
+ * without options. Its payload depends only on the occupant (an immutable value), its
+ * affiliation and whether the viewer sees real JIDs, so it is built once per occupant and
+ * kind and shared (never changed) by every later joiner's copy: a join into a room of N
+ * builds O(1) new payloads instead of N, and the shell renders a shared one once per batch.
+ */
+export function presenceToNewcomer(room: Room, occupant: Occupant, to: string, viewer: Occupant): Element {
+  const affiliation = affiliationOf(room, occupant.bareJid);
+  const kind = seesRealJids(room, viewer) ? 1 : 0;
+  let entry = newcomerPayloads.get(occupant);
+  if (!entry || entry.affiliation !== affiliation || entry.room !== room.jid) newcomerPayloads.set(occupant, (entry = { room: room.jid, affiliation, children: [] }));
+  const children = entry.children[kind];
+  if (children === undefined) {
+    const presence = presenceOf(room, occupant, to, viewer);
+    entry.children[kind] = presence.children;
+    return presence;
+  }
+  const presence = xml("presence", { from: occupantJid(room, occupant.nick), to });
+  presence.children = children;
+  return presence;
+}
+const newcomerPayloads = new WeakMap<Occupant, { room: string; affiliation: string; children: (Element["children"] | undefined)[] }>();
+
+/**
  * One presence of `occupant` to every session in the room: O(occupants).
  * `selfCodes` are added on the copies the occupant's own sessions receive.
  */
