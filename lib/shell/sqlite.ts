@@ -112,9 +112,18 @@ export function openSqliteStore(path: string): SqliteStore {
     }
     return statement;
   };
-  const countBy = db.query<{ n: number }, [string, number, number]>("INSERT INTO archive_counts (room, n) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET n = n + ? RETURNING n");
+  const counts = new Map<number, ReturnType<typeof db.query<{ room: string; n: number }, (string | number)[]>>>();
+  const countsOf = (rooms: number) => {
+    let statement = counts.get(rooms);
+    if (!statement) {
+      const values = Array.from({ length: rooms }, () => "(?, ?)").join(", ");
+      statement = db.query(`INSERT INTO archive_counts (room, n) VALUES ${values} ON CONFLICT (room) DO UPDATE SET n = n + excluded.n RETURNING room, n`);
+      counts.set(rooms, statement);
+    }
+    return statement;
+  };
 
-  /** The held archive appends, in order; then each room's count, trimmed to its cap (as after each append: the same rows remain). */
+  /** The held archive appends, in order; then each room's count (one statement for all), trimmed to its cap (as after each append: the same rows remain). */
   function flushPending(): void {
     if (pendingRows.length === 0) return;
     const rows = pendingRows;
@@ -127,10 +136,13 @@ export function openSqliteStore(path: string): SqliteStore {
     let at = 0;
     for (; at + CHUNK <= total; at += CHUNK) insertOf(CHUNK).run(...rows.slice(at * ROW_PARAMS, (at + CHUNK) * ROW_PARAMS));
     if (at < total) insertOf(total - at).run(...rows.slice(at * ROW_PARAMS));
-    for (const [room, k] of added) {
-      const n = countBy.get(room, k, k)!.n;
-      const cap = caps.get(room)!;
-      if (n > cap) q.trim.run(room, n - cap), q.setCount.run(cap, room);
+    const pairs = [...added].flat();
+    for (let i = 0; i < pairs.length; i += 2 * CHUNK) {
+      const chunk = pairs.slice(i, i + 2 * CHUNK);
+      for (const { room, n } of countsOf(chunk.length / 2).all(...chunk)) {
+        const cap = caps.get(room)!;
+        if (n > cap) q.trim.run(room, n - cap), q.setCount.run(cap, room);
+      }
     }
   }
 
