@@ -144,8 +144,8 @@ export function startPeer(options: { domain: string; secret: string }): Promise<
             emit(lt);
             pending = { name, tag: text.slice(lt, gt + 1), start: lt };
             pos = gt + 1;
-          } else if (lt + 8 >= text.length) {
-            pos = lt; // too short to tell: wait for more
+          } else if (lt + 9 >= text.length) {
+            pos = lt; // too short to tell ("<presence" needs the character after it too): wait for more
             break;
           } else pos = lt + 1;
         }
