@@ -93,27 +93,33 @@ export function presenceOf(
 
 /**
  * What a newcomer `viewer` (another occupant) is told of `occupant` on entering: presenceOf
- * without options. Its payload depends only on the occupant (an immutable value), its
- * affiliation and whether the viewer sees real JIDs, so it is built once per occupant and
- * kind and shared (never changed) by every later joiner's copy: a join into a room of N
- * builds O(1) new payloads instead of N, and the shell renders a shared one once per batch.
+ * without options. When the viewer does not see real JIDs, it is the occupant's payload, an
+ * <x/> that depends only on its affiliation and role, and its occupant-id: the <x/> is shared
+ * by every such presence in the service, and the children array is memoised per occupant (an
+ * immutable value), so a join into a room of N builds no new payload for the N others (the
+ * shell renders a shared one once per batch). Same elements as presenceOf builds.
  */
 export function presenceToNewcomer(room: Room, occupant: Occupant, to: string, viewer: Occupant): Element {
-  const affiliation = affiliationOf(room, occupant.bareJid);
-  const kind = seesRealJids(room, viewer) ? 1 : 0;
-  let entry = newcomerPayloads.get(occupant);
-  if (!entry || entry.affiliation !== affiliation || entry.room !== room.jid) newcomerPayloads.set(occupant, (entry = { room: room.jid, affiliation, children: [] }));
-  const children = entry.children[kind];
-  if (children === undefined) {
-    const presence = presenceOf(room, occupant, to, viewer);
-    entry.children[kind] = presence.children;
-    return presence;
+  if (seesRealJids(room, viewer)) return presenceOf(room, occupant, to, viewer);
+  const x = sharedItem(affiliationOf(room, occupant.bareJid), occupant.role);
+  let children = newcomerPayloads.get(occupant);
+  if (children === undefined || children[children.length - 2] !== x) {
+    children = [...passedOnPayload(primarySession(occupant).presence), x, occupantIdElement(occupant.occupantId)];
+    newcomerPayloads.set(occupant, children);
   }
   const presence = xml("presence", { from: occupantJid(room, occupant.nick), to });
   presence.children = children;
   return presence;
 }
-const newcomerPayloads = new WeakMap<Occupant, { room: string; affiliation: string; children: (Element["children"] | undefined)[] }>();
+const newcomerPayloads = new WeakMap<Occupant, Element["children"]>();
+const sharedItems = new Map<string, Element>();
+/** <x xmlns='…muc#user'><item affiliation role/></x>, one per (affiliation, role): never changed. */
+function sharedItem(affiliation: string, role: string): Element {
+  const key = `${affiliation} ${role}`;
+  let x = sharedItems.get(key);
+  if (x === undefined) sharedItems.set(key, (x = xml("x", { xmlns: NS.mucUser }, xml("item", { affiliation, role }))));
+  return x;
+}
 
 /**
  * One presence of `occupant` to every session in the room: O(occupants).
