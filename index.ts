@@ -54,6 +54,8 @@ export interface ServiceOptions {
 const BATCH = 256;
 /** A batch also ends once it has this many stanzas to send (a join into a big room makes thousands). */
 const BATCH_STANZAS = 8192;
+/** Inputs waiting above which reading from the server pauses (until half of them are handled). */
+const QUEUE_HIGH = 2048;
 /** How often archive retention runs. */
 /** The core's clock: session checks after a restart or reconnect (verify.ts), hourly retention. */
 const TICK_MS = 1000;
@@ -100,7 +102,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const output = createOutput(xmpp, { log, debug: options.debug });
 
-  const queue: Input[] = [];
+  // Inputs waiting for the core, from `head` on (an index, not shift(): a burst of thousands queues
+  // at once, and shift() is O(length) each). Reading from the server pauses while QUEUE_HIGH wait.
+  let queue: Input[] = [];
+  let head = 0;
+  let readingPaused = false;
   let draining = false;
   const runtime = ops.wrap(createRuntime({
     store,
@@ -130,9 +136,19 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     if (draining) return;
     draining = true;
     try {
-      while (queue.length > 0) {
+      while (head < queue.length) {
         const out: Element[] = [];
-        for (let n = 0; n < BATCH && queue.length > 0 && out.length < BATCH_STANZAS; n++) for (const stanza of runtime.step(queue.shift()!)) out.push(stanza);
+        for (let n = 0; n < BATCH && head < queue.length && out.length < BATCH_STANZAS; n++) {
+          const input = queue[head]!;
+          queue[head++] = undefined as never; // handled: let it go
+          for (const stanza of runtime.step(input)) out.push(stanza);
+        }
+        if (head === queue.length) (queue = []), (head = 0);
+        else if (head >= 4096) (queue = queue.slice(head)), (head = 0);
+        if (readingPaused && queue.length - head <= QUEUE_HIGH / 2) {
+          readingPaused = false;
+          xmpp.socket?.resume();
+        }
         await runtime.flush();
         if (online) output.send(out);
         await output.ready();
@@ -145,7 +161,13 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   function enqueue(input: Input) {
     queue.push(input);
-    if (queue.length === 1) queueMicrotask(() => void drain());
+    if (queue.length - head === 1) queueMicrotask(() => void drain());
+    const socket = xmpp.socket as (typeof xmpp.socket & { isPaused?: () => boolean }) | null;
+    if (queue.length - head >= QUEUE_HIGH && socket && !socket.isPaused?.()) {
+      // A burst: parsed stanzas would pile up in memory faster than the core takes them.
+      readingPaused = true;
+      socket.pause();
+    }
   }
   const tick = setInterval(() => enqueue({ kind: "tick" }), TICK_MS);
   enqueue({ kind: "tick" });
@@ -156,6 +178,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const connectOnce = async () => {
     await xmpp.connect(options.service);
+    // Each batch leaves in one write already: Nagle's algorithm would only hold the last
+    // segment of one back until the server's delayed ACK (tens of ms under load).
+    (xmpp.socket as { setNoDelay?: (on: boolean) => unknown } | null)?.setNoDelay?.(true);
     let settle = { resolve: () => {}, reject: (_: Error) => {} };
     const authenticated = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     const onOnline = () => {
@@ -215,7 +240,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       clearInterval(tick);
       // A batch waiting for a server that no longer reads gets 2 s, then is abandoned.
       for (const until = Date.now() + 2000; draining && Date.now() < until; ) await sleep(1);
-      queue.length = 0;
+      queue = [];
+      head = 0;
       if ((options.onStop ?? "stay") === "leave") {
         const out = runtime.step({ kind: "shutdown" });
         await runtime.flush();
