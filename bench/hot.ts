@@ -20,6 +20,7 @@ const messages = Number(process.argv[2] ?? 50_000);
 const inputs = Array.from({ length: 1000 }, (_, i) => parseXml(`<message from="u${i % OCCUPANTS}@bench/r" to="r0@muc.bench" type="groupchat" id="m${i}"><body>Message number ${i}, with a few words in it.</body></message>`));
 let bytes = 0;
 const start = performance.now();
+const cpu0 = process.cpuUsage();
 for (let i = 0; i < messages; i += 10) {
   const out: Element[] = [];
   for (let k = 0; k < 10; k++) for (const s of runtime.step({ kind: "stanza", stanza: inputs[(i + k) % 1000]! })) out.push(s);
@@ -27,4 +28,6 @@ for (let i = 0; i < messages; i += 10) {
   bytes += serialiseAll(out).length;
 }
 const us = ((performance.now() - start) * 1000) / messages;
-console.log(`${us.toFixed(2)} µs per message, ${(us / OCCUPANTS).toFixed(3)} µs per copy, ${(bytes / messages / OCCUPANTS).toFixed(0)} bytes per copy`);
+const cpu1 = process.cpuUsage(cpu0);
+const cpuUs = (cpu1.user + cpu1.system) / messages;
+console.log(`${us.toFixed(2)} µs per message (${cpuUs.toFixed(2)} of CPU), ${(us / OCCUPANTS).toFixed(3)} µs per copy, ${(bytes / messages / OCCUPANTS).toFixed(0)} bytes per copy`);

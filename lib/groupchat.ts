@@ -12,7 +12,7 @@ import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import type { Write } from "./storage.ts";
 import { changeSubject, isSubjectChange } from "./subject.ts";
-import { serialise } from "./serialise.ts";
+import { serialiseShared } from "./serialise.ts";
 import { clone, errorReply, readdressed, type Element } from "./stanza.ts";
 
 /** The message as the room sends it on: from the occupant JID, minus anything only the room may add, plus what the room adds. */
@@ -41,7 +41,7 @@ export function groupchat(room: Room, sender: Occupant, message: Element, ctx: C
   // Every copy shares the reflection's children (never changed once built): only the address differs.
   const out: Element[] = [];
   for (const occupant of room.occupants.values()) for (const session of occupant.sessions) out.push(readdressed(base, session.jid));
-  const text = kept ? serialise(base) : "";
+  const text = kept ? serialiseShared(base) : "";
   const next = kept ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength, id, text) } : room;
   const writes: Write[] = archived
     ? [

@@ -10,6 +10,26 @@ export function serialise(element: Element): string {
   return element.children.length === 0 ? open + "/>" : open + ">" + renderChildren(element.children) + "</" + element.name + ">";
 }
 
+/**
+ * serialise(element), also keeping the rendering of its children for renderedChildren():
+ * for an element whose children array its copies share (a groupchat reflection, which is
+ * rendered once for the archive anyway), so that the shell does not render it a second
+ * time. The array must never change afterwards (what the core returns never does).
+ */
+export function serialiseShared(element: Element): string {
+  const children = element.children;
+  if (children.length === 0) return openTag(element) + "/>";
+  let inner = shared.get(children);
+  if (inner === undefined) shared.set(children, (inner = renderChildren(children)));
+  return openTag(element) + ">" + inner + "</" + element.name + ">";
+}
+const shared = new WeakMap<readonly unknown[], string>();
+
+/** renderChildren(children), from serialiseShared's rendering when there is one. */
+export function renderedChildren(children: readonly unknown[]): string {
+  return shared.get(children) ?? renderChildren(children);
+}
+
 const ATTR_SPECIAL = /["&'<>]/;
 const TEXT_SPECIAL = /[&<>]/;
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };

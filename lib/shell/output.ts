@@ -15,7 +15,7 @@
 //   process never holds more than about one batch of output beyond the bound.
 // - With @xmpp/debug on, each stanza goes through `xmpp.send` (which emits the
 //   "send" event debug prints): slower, same bytes.
-import { escapeAttr, openTag, renderChildren } from "../serialise.ts";
+import { escapeAttr, openTag, renderedChildren } from "../serialise.ts";
 import type { Element } from "../stanza.ts";
 
 export { serialise } from "../serialise.ts";
@@ -117,7 +117,7 @@ export function serialiseAll(stanzas: readonly Element[]): string {
     }
     const template = shared.get(children);
     if (template === undefined) {
-      const inner = renderChildren(children);
+      const inner = renderedChildren(children);
       const t = makeTemplate(stanza, inner);
       shared.set(children, t);
       text += t.before + (t.to === undefined ? "" : escapedTo(stanza)) + t.after;
