@@ -69,6 +69,14 @@ const KINDS: readonly RateKind[] = ["groupchat", "private", "presence", "nick", 
 
 /** How long a generation of buckets lives: the longest time any bucket takes to refill from empty. */
 export function windowMs(config: ServiceConfig): number {
+  let known = windows.get(config);
+  if (known === undefined) windows.set(config, (known = longestRefill(config)));
+  return known;
+}
+/** windowMs per settings object (the shell passes the same one with every input; settings never change in place). */
+const windows = new WeakMap<ServiceConfig, number>();
+
+function longestRefill(config: ServiceConfig): number {
   let longest = 60_000;
   for (const kind of KINDS) {
     const { burst, perMinute } = rate(kind, config);

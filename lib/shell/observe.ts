@@ -166,8 +166,19 @@ export function createObserver(options: ObserverOptions) {
 
   /** The stanzas one input led to: counted, and a log line per limit hit. */
   function outputs(input: Input, out: readonly Element[]) {
+    // The copies of a broadcast come one after another with the same name and type: counted as one run.
+    // (stanzaKind depends on nothing else.)
+    let first: Element | undefined;
+    let run = 0;
     for (const stanza of out) {
-      countStanza(m.stanzasOut, stanza);
+      const type = stanza.attrs.type;
+      if (first !== undefined && stanza.name === first.name && type === first.attrs.type) run++;
+      else {
+        if (first !== undefined) m.stanzasOut.inc(stanzaKind(first), run);
+        first = stanza;
+        run = 1;
+      }
+      if (type !== "error") continue;
       const error = errorOf(stanza);
       if (!error) continue;
       m.errors.inc({ condition: error.condition });
@@ -181,6 +192,7 @@ export function createObserver(options: ObserverOptions) {
       logger.info("limit", `limit reached: ${limit} (${error.condition}) for a ${stanza.name} to ${room}`, fields);
       if (logger.enabled("debug") && input.kind === "stanza") logger.debug("limit-detail", `refused from ${stanza.attrs.to}: ${input.stanza}`, { jid: stanza.attrs.to });
     }
+    if (first !== undefined) m.stanzasOut.inc(stanzaKind(first), run);
   }
 
   function instrumentStore<S extends Store>(store: S): Store {
