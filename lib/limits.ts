@@ -24,7 +24,7 @@ import type { Context, ServiceConfig } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
 import { atLeastAffiliation } from "./roles.ts";
-import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, type Room } from "./room.ts";
+import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, type Occupant, type Room } from "./room.ts";
 import { errorReply, isError, NS, type Element } from "./stanza.ts";
 
 export type RateKind = "groupchat" | "private" | "presence" | "nick" | "create";
@@ -192,16 +192,26 @@ export function countRooms(limits: LimitsState, before: Room | undefined, after:
   const was = before?.occupants;
   const is = after?.occupants;
   if (was === is) return limits;
-  const wasIn = new Set<string>();
-  const isIn = new Set<string>();
-  if (was) for (const o of was.values()) wasIn.add(o.bareJid);
-  if (is) for (const o of is.values()) isIn.add(o.bareJid);
+  // Accounts in the room after and not before, and the other way round. An occupant under the
+  // same key with the same account is no change; only the few others are looked for by account.
+  const empty = new Map<string, Occupant>();
+  const before_ = was ?? empty;
+  const after_ = is ?? empty;
+  const maybeAdded: string[] = [];
+  const maybeRemoved: string[] = [];
+  for (const [key, o] of after_) if (before_.get(key)?.bareJid !== o.bareJid) maybeAdded.push(o.bareJid);
+  for (const [key, o] of before_) if (after_.get(key)?.bareJid !== o.bareJid) maybeRemoved.push(o.bareJid);
+  if (maybeAdded.length === 0 && maybeRemoved.length === 0) return limits;
+  const holds = (occupants: ReadonlyMap<string, Occupant>, bare: string) => {
+    for (const o of occupants.values()) if (o.bareJid === bare) return true;
+    return false;
+  };
   let userRooms = limits.userRooms;
-  for (const bare of wasIn)
-    if (!isIn.has(bare)) {
+  for (const bare of new Set(maybeRemoved))
+    if (!holds(after_, bare)) {
       const n = (userRooms.get(bare) ?? 1) - 1;
       userRooms = n > 0 ? userRooms.set(bare, n) : userRooms.delete(bare);
     }
-  for (const bare of isIn) if (!wasIn.has(bare)) userRooms = userRooms.set(bare, (userRooms.get(bare) ?? 0) + 1);
+  for (const bare of new Set(maybeAdded)) if (!holds(before_, bare)) userRooms = userRooms.set(bare, (userRooms.get(bare) ?? 0) + 1);
   return userRooms === limits.userRooms ? limits : { ...limits, userRooms };
 }
