@@ -7,10 +7,6 @@ import { NS, xml, type Element } from "./stanza.ts";
 
 const CLIENT_NAMESPACES = new Set([undefined, "jabber:client", "jabber:component:accept"]);
 
-function hint(message: Element, name: string): boolean {
-  return message.getChildElements().some((child) => child.name === name && child.attrs.xmlns === NS.hints);
-}
-
 /**
  * Whether a groupchat message the room broadcasts is kept (in its history and
  * its archive). XEP-0334 hints win: <no-store/> or <no-permanent-store/> keep a
@@ -20,15 +16,24 @@ function hint(message: Element, name: string): boolean {
  */
 export function shouldStore(message: Element): boolean {
   if (message.name !== "message" || message.attrs.type !== "groupchat") return false;
-  if (hint(message, "no-store") || hint(message, "no-permanent-store")) return false;
-  if (hint(message, "store")) return true;
-  return message.getChildElements().some(
-    (child) =>
-      (child.name === "body" && CLIENT_NAMESPACES.has(child.attrs.xmlns) && child.getText() !== "") ||
-      (child.name === "encryption" && child.attrs.xmlns === "urn:xmpp:eme:0") ||
-      child.attrs.xmlns === "eu.siacs.conversations.axolotl" ||
-      child.attrs.xmlns === "urn:xmpp:chat-markers:0",
-  );
+  // One pass over the children: the hints decide (no-store and no-permanent-store before store), else the content.
+  let store = false;
+  let content = false;
+  for (const child of message.children) {
+    if (typeof child === "string") continue;
+    const xmlns = child.attrs.xmlns;
+    if (xmlns === NS.hints) {
+      if (child.name === "no-store" || child.name === "no-permanent-store") return false;
+      if (child.name === "store") store = true;
+    }
+    if (!content)
+      content =
+        (child.name === "body" && CLIENT_NAMESPACES.has(xmlns) && child.getText() !== "") ||
+        (child.name === "encryption" && xmlns === "urn:xmpp:eme:0") ||
+        xmlns === "eu.siacs.conversations.axolotl" ||
+        xmlns === "urn:xmpp:chat-markers:0";
+  }
+  return store || content;
 }
 
 export function stanzaIdElement(roomJid: string, id: string): Element {

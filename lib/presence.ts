@@ -112,12 +112,13 @@ export function presenceToNewcomer(room: Room, occupant: Occupant, to: string, v
   return presence;
 }
 const newcomerPayloads = new WeakMap<Occupant, Element["children"]>();
-const sharedItems = new Map<string, Element>();
+const sharedItems = new Map<string, Map<string, Element>>();
 /** <x xmlns='…muc#user'><item affiliation role/></x>, one per (affiliation, role): never changed. */
 function sharedItem(affiliation: string, role: string): Element {
-  const key = `${affiliation} ${role}`;
-  let x = sharedItems.get(key);
-  if (x === undefined) sharedItems.set(key, (x = xml("x", { xmlns: NS.mucUser }, xml("item", { affiliation, role }))));
+  let byRole = sharedItems.get(affiliation);
+  if (byRole === undefined) sharedItems.set(affiliation, (byRole = new Map()));
+  let x = byRole.get(role);
+  if (x === undefined) byRole.set(role, (x = xml("x", { xmlns: NS.mucUser }, xml("item", { affiliation, role }))));
   return x;
 }
 
