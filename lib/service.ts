@@ -230,7 +230,7 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   const admission = admit(state.limits, state.rooms.size, room, bare, stanza, occupantAddressed, ctx);
   if (!admission.ok) return [state, admission.out, []];
   const [next, out, effects = []] = occupantAddressed
-    ? toOccupant(room, stanza, bare, resource, ctx)
+    ? toOccupant(room, stanza, resource, ctx)
     : toRoom(room, stanza, ctx);
   // The sender pays for what the room does on its behalf; a refusal (errors back to it only) is free.
   const acted = admission.limits !== state.limits && (next !== room || out.some((s) => s.attrs.type !== "error"));
@@ -337,7 +337,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
 }
 
 /** Stanzas to room@domain/nick: the occupant protocol. */
-function toOccupant(room: Room | undefined, stanza: Element, roomJid: string, nick: string, ctx: Context): Reduced {
+function toOccupant(room: Room | undefined, stanza: Element, nick: string, ctx: Context): Reduced {
   const realJid = stanza.attrs.from as string;
   const key = room?.sessions.get(realJid);
   const self = key === undefined ? undefined : room!.occupants.get(key);

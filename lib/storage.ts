@@ -3,7 +3,7 @@
 // committed before any stanza of that batch leaves the process) and *reads*
 // (requests whose answer the shell feeds back as an input, {kind: "read"}).
 // Because both directions are plain values, a store may be synchronous
-// (bun:sqlite, lib/shell/sqlite.ts) or asynchronous (a database server) without
+// (SQLite in lib/shell/sqlite.ts) or asynchronous (a database server) without
 // any change here, and the same input log gives the same outputs, writes included.
 //
 // This file also says what a stored room looks like and converts between the

@@ -58,7 +58,7 @@ export function isVoiceRequest(message: Element): boolean {
 }
 
 /** The form a moderator receives (§8.6 Example 88). */
-function approvalForm(room: Room, requester: Occupant): Element {
+function approvalForm(requester: Occupant): Element {
   return xml(
     "x",
     { xmlns: NS.data, type: "form" },
@@ -88,7 +88,7 @@ export function voiceRequest(room: Room, sender: Occupant | undefined, message: 
   const out: Element[] = [];
   for (const moderator of next.occupants.values())
     if (moderator.role === "moderator")
-      for (const session of moderator.sessions) out.push(xml("message", { from: room.jid, to: session.jid, id: `${ctx.nonce}-voice` }, approvalForm(next, asked)));
+      for (const session of moderator.sessions) out.push(xml("message", { from: room.jid, to: session.jid, id: `${ctx.nonce}-voice` }, approvalForm(asked)));
   return [next, out];
 }
 
