@@ -39,7 +39,7 @@ export function serviceItems(iq: Element, ctx: Context): [Element[], Read[]] {
 }
 
 /** The directory page, once storage has listed its public rooms after the cursor. */
-export function directoryPage(read: Extract<Read, { op: "directory" }>, stored: { rooms: DirectoryEntry[] }, rooms: PersistentMap<Room>, _ctx: Context): Element[] {
+export function directoryPage(read: Extract<Read, { op: "directory" }>, stored: { rooms: DirectoryEntry[] }, rooms: PersistentMap<Room>): Element[] {
   const after = read.after ?? "";
   const entries = new Map<string, string>();
   for (const entry of stored.rooms) if (!rooms.get(entry.jid)) entries.set(entry.jid, entry.name || entry.jid.slice(0, entry.jid.indexOf("@")));

@@ -150,7 +150,7 @@ function applyStep(state: ServiceState, step: ReturnType<typeof verifyTick>, ctx
 /** The answer to a read: a room arrives from storage, or an archive or directory query has its rows. */
 function answered(state: ServiceState, input: Answered, ctx: Context): Result {
   if (input.read.op === "load-room") return roomLoaded(state, input.read.jid, input.result as Extract<Answered, { read: { op: "load-room" } }>["result"], ctx);
-  if (input.read.op === "directory") return [state, directoryPage(input.read, input.result as { rooms: { jid: string; name: string }[]; count: number }, state.rooms, ctx), []];
+  if (input.read.op === "directory") return [state, directoryPage(input.read, input.result as { rooms: { jid: string; name: string }[] }, state.rooms), []];
   const jid = input.read.op === "archive-query" ? input.read.query.room : input.read.room;
   const room = state.rooms.get(jid);
   if (input.read.op === "archive-lookup") {

@@ -124,7 +124,7 @@ export type ReadResult<R extends Read> = R extends { op: "load-room" }
       : R extends { op: "archive-metadata" }
         ? { first?: ArchivedMessage; last?: ArchivedMessage }
         : R extends { op: "directory" }
-          ? { rooms: DirectoryEntry[]; count: number }
+          ? { rooms: DirectoryEntry[] }
           : never;
 
 /** A read with its answer, as it comes back into the core. */

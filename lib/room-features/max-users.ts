@@ -39,10 +39,7 @@ export const maxUsers: RoomFeature = {
   apply(config, form, ctx) {
     const value = readText(form, "muc#roomconfig_maxusers")?.trim();
     if (value === undefined) return config;
-    if (value === "none" || value === "0") {
-      if (ctx.config.maxOccupants > 0) return { ...config, maxUsers: 0 }; // the service's limit
-      return { ...config, maxUsers: 0 };
-    }
+    if (value === "none" || value === "0") return { ...config, maxUsers: 0 }; // the service's limit, if it has one
     const n = Number(value);
     if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) return refuse("maxusers must be a positive whole number or none");
     if (ctx.config.maxOccupants > 0 && n > ctx.config.maxOccupants) return refuse(`maxusers may be at most ${ctx.config.maxOccupants} on this service`);

@@ -94,7 +94,6 @@ export function openSqliteStore(path: string): SqliteStore {
     first: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq LIMIT 1"),
     last: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq DESC LIMIT 1"),
     directory: db.query<{ jid: string; name: string }, [string, number]>("SELECT jid, name FROM rooms WHERE public = 1 AND jid > ? ORDER BY jid LIMIT ?"),
-    directoryCount: db.query<{ n: number }, []>("SELECT COUNT(*) AS n FROM rooms WHERE public = 1"),
   };
 
   // Archive appends waiting for the next flushPending(): their rows, flat (ROW_PARAMS each), and per room the cap.
@@ -250,7 +249,7 @@ export function openSqliteStore(path: string): SqliteStore {
         return { ...(first ? { first: toMessage(first) } : {}), ...(last ? { last: toMessage(last) } : {}) } as ReadResult<R>;
       }
       case "directory":
-        return { rooms: q.directory.all(r.after ?? "", r.limit), count: q.directoryCount.get()!.n } as ReadResult<R>;
+        return { rooms: q.directory.all(r.after ?? "", r.limit) } as ReadResult<R>;
     }
     throw new Error(`unknown read ${(r as Read).op}`);
   }
