@@ -112,6 +112,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           inviteFrom: choice(env, "MUC_INVITE_FROM", ["real", "occupant"] as const, defaultConfig.inviteFrom),
           verifyBatch: integer(env, "MUC_VERIFY_BATCH", defaultConfig.verifyBatch, 1, 100_000),
           verifyTimeout: integer(env, "MUC_VERIFY_TIMEOUT", defaultConfig.verifyTimeout, 1, 86_400),
+          cluster: flag(env, "MUC_CLUSTER", defaultConfig.cluster),
         },
       },
     };

@@ -68,6 +68,12 @@ export interface ServiceConfig {
   verifyBatch: number;
   /** Seconds a check may go unanswered before its session counts as gone. */
   verifyTimeout: number;
+  /**
+   * This process is one of several serving the domain behind ejabberd (README, "Running several
+   * processes"): storage is the truth, rooms in memory are forgotten when the connection comes
+   * back, and service-wide commands reach rooms through the server (cluster.ts).
+   */
+  cluster: boolean;
 }
 
 export const defaultConfig: ServiceConfig = {
@@ -105,6 +111,7 @@ export const defaultConfig: ServiceConfig = {
   inviteFrom: "real",
   verifyBatch: 50,
   verifyTimeout: 60,
+  cluster: false,
 };
 
 export interface Context {

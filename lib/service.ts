@@ -9,7 +9,8 @@
 // is not in memory is held while the room is read ({op: "load-room"}), and
 // handled when the answer comes back as an input; every change to a room leaves
 // as writes next to the stanzas, which the shell commits before sending them.
-import { adminCommand, commandItems } from "./admin-commands.ts";
+import { adminCommand, commandItems, needsRoomList } from "./admin-commands.ts";
+import { serviceRequest, type ServiceRequest } from "./cluster.ts";
 import { getList } from "./affiliations.ts";
 import { archiveRead, archiveRequest, expiry } from "./mam.ts";
 import { bounce } from "./bounce.ts";
@@ -37,7 +38,7 @@ import { avatarQuery } from "./room-avatar.ts";
 import { probeAbsent } from "./offline-members.ts";
 import { registerQuery, reservedNickInfo } from "./register.ts";
 import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts";
-import { fromStoredRoom, roomWrites, type Answered, type Read, type Write } from "./storage.ts";
+import { fromStoredRoom, roomWrites, type Answered, type ListedRoom, type Read, type Write } from "./storage.ts";
 import { serialisedLength } from "./serialise.ts";
 import { enqueue, forget, initialVerify, PREFIX as VERIFY_PREFIX, sessionsOf, verifyAnswer, verifyTick, type VerifyState } from "./verify.ts";
 import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
@@ -76,7 +77,7 @@ export type Output = Element[];
 
 export type Result = [ServiceState, Output, Effect[]];
 
-const READS = new Set<string>(["load-room", "archive-query", "archive-lookup", "archive-metadata", "directory"]);
+const READS = new Set<string>(["load-room", "archive-query", "archive-lookup", "archive-metadata", "directory", "room-list"]);
 export function isRead(effect: Effect): effect is Read {
   return READS.has(effect.op);
 }
@@ -92,7 +93,7 @@ export function handle(state: ServiceState, input: Input, ctx: Context): Result 
     case "tick":
       return tick(state, ctx);
     case "connection":
-      return connection(state, input.online);
+      return connection(state, input.online, ctx);
     case "read":
       return answered(state, input, ctx);
     case "read-failed":
@@ -128,9 +129,13 @@ function tick(state: ServiceState, ctx: Context): Result {
   return [next, out, [...(housekeeping ? expiry(ctx) : []), ...effects]];
 }
 
-/** Down: nothing sent can be answered, so checks start again when the connection is back; then every session is checked. */
-function connection(state: ServiceState, online: boolean): Result {
+/**
+ * Down: nothing sent can be answered, so checks start again when the connection is back; then every session is checked.
+ * With several processes, the server may now give this one other rooms: it forgets them all and reads each again when addressed (cluster.ts).
+ */
+function connection(state: ServiceState, online: boolean, ctx: Context): Result {
   if (!online) return [{ ...state, verify: forget() }, [], []];
+  if (ctx.config.cluster) return [{ ...initialState(), loading: state.loading, housekeptAt: state.housekeptAt }, [], []];
   let verify = forget();
   for (const room of state.rooms.values()) verify = enqueue(verify, sessionsOf(room));
   return [{ ...state, verify }, [], []];
@@ -151,6 +156,7 @@ function applyStep(state: ServiceState, step: ReturnType<typeof verifyTick>, ctx
 function answered(state: ServiceState, input: Answered, ctx: Context): Result {
   if (input.read.op === "load-room") return roomLoaded(state, input.read.jid, input.result as Extract<Answered, { read: { op: "load-room" } }>["result"], ctx);
   if (input.read.op === "directory") return [state, directoryPage(input.read, input.result as { rooms: { jid: string; name: string }[] }, state.rooms), []];
+  if (input.read.op === "room-list") return command(state, input.read.stanza, ctx, (input.result as { rooms: ListedRoom[] }).rooms);
   const jid = input.read.op === "archive-query" ? input.read.query.room : input.read.room;
   const room = state.rooms.get(jid);
   if (input.read.op === "archive-lookup") {
@@ -201,6 +207,8 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   // Addresses are compared, and answered from, in their canonical form (RFC 7622, jid.ts).
   const address = addressing(input, ctx.config.domain);
   if (!address.ok) {
+    const request = address.reason === "bad-from" ? serviceRequest(input, ctx) : undefined;
+    if (request) return fromService(state, input, request, ctx, known);
     if (address.reason !== "bad-room") return [state, [], []]; // not ours, or nobody to answer
     return [state, errorReply(address.stanza, "jid-malformed", "Invalid room name"), []];
   }
@@ -219,11 +227,7 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   const room = state.rooms.get(bare);
   if (!room && !known) {
     if (isError(stanza)) return [state, [], []]; // a room not in memory has no sessions to bounce
-    const waiting = state.loading.get(bare);
-    if (waiting && waiting.length >= ctx.config.maxWaitingStanzas)
-      return [state, errorReply(stanza, "resource-constraint", "The room is being loaded; try again"), []];
-    const loading = state.loading.set(bare, [...(waiting ?? []), stanza]);
-    return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid: bare, history: ctx.config.maxHistoryLength }]];
+    return loadFirst(state, bare, stanza, ctx);
   }
   const occupantAddressed = resource !== "" || (stanza.name === "presence" && nick !== undefined);
   // Rates and quotas (limits.ts): a stanza over a limit is bounced, and the room never sees it.
@@ -235,6 +239,24 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   // The sender pays for what the room does on its behalf; a refusal (errors back to it only) is free.
   const acted = admission.limits !== state.limits && (next !== room || out.some((s) => s.attrs.type !== "error"));
   return commitRoom(acted ? { ...state, limits: admission.limits } : state, bare, room, next, out, effects, ctx);
+}
+
+/** Hold `stanza` while `jid` is read from storage (asking for it unless a read is under way); it is routed again once the room is in. */
+function loadFirst(state: ServiceState, jid: string, stanza: Element, ctx: Context): Result {
+  const waiting = state.loading.get(jid);
+  if (waiting && waiting.length >= ctx.config.maxWaitingStanzas)
+    return [state, stanza.attrs.from === ctx.config.domain ? [] : errorReply(stanza, "resource-constraint", "The room is being loaded; try again"), []];
+  const loading = state.loading.set(jid, [...(waiting ?? []), stanza]);
+  return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid, history: ctx.config.maxHistoryLength }]];
+}
+
+/** A request from another process of this service to one of its rooms (cluster.ts); a room that does not exist has nothing to do, and nobody is answered. */
+function fromService(state: ServiceState, stanza: Element, request: ServiceRequest, ctx: Context, known: boolean): Result {
+  const room = state.rooms.get(request.room);
+  if (!room && !known) return loadFirst(state, request.room, stanza, ctx);
+  if (!room) return [state, [], []];
+  const [next, out] = request.apply(room);
+  return commitRoom(state, request.room, room, next, out, [], ctx);
 }
 
 /** Put a reducer's new room into the state, with the writes that make storage follow it. */
@@ -280,7 +302,18 @@ function toService(state: ServiceState, stanza: Element, ctx: Context): Result {
     return [state, out, reads];
   }
   if (!get && payload?.is("command", NS.commands)) {
-    const { rooms, out, writes } = adminCommand(state.rooms, stanza, ctx);
+    if (needsRoomList(stanza, ctx)) return [state, [], [{ op: "room-list", limit: ctx.config.maxRooms, stanza }]];
+    return command(state, stanza, ctx);
+  }
+  if (get && payload?.is("ping", NS.ping)) return [state, [iqResult(stanza)], []];
+  if (get && payload?.is("query", NS.version)) return [state, serviceVersion(stanza), []];
+  return [state, errorReply(stanza, "service-unavailable"), []];
+}
+
+/** An admin command (admin-commands.ts); `listed`: every stored room, with several processes. */
+function command(state: ServiceState, stanza: Element, ctx: Context, listed?: ListedRoom[]): Result {
+  {
+    const { rooms, out, writes } = adminCommand(state.rooms, stanza, ctx, listed);
     if (rooms === state.rooms) return [state, out, writes];
     // Destroyed rooms leave the idle list, and their occupants' room counts (limits.ts).
     let limits = state.limits;
@@ -288,9 +321,6 @@ function toService(state: ServiceState, stanza: Element, ctx: Context): Result {
     const idle = state.idle.filter((jid) => rooms.get(jid) !== undefined);
     return [{ ...state, rooms, idle, limits }, out, writes];
   }
-  if (get && payload?.is("ping", NS.ping)) return [state, [iqResult(stanza)], []];
-  if (get && payload?.is("query", NS.version)) return [state, serviceVersion(stanza), []];
-  return [state, errorReply(stanza, "service-unavailable"), []];
 }
 
 type Reduced = [Room | undefined, Output, Effect[]?];

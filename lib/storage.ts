@@ -100,13 +100,23 @@ export interface DirectoryEntry {
   name: string;
 }
 
+/** A stored room as the admin commands list it (cluster.ts). */
+export interface ListedRoom {
+  jid: string;
+  name: string;
+  /** Occupants stored for it. */
+  occupants: number;
+}
+
 /** What the core asks the shell to read; the answer comes back as {kind: "read", read, result}. */
 export type Read =
   | { op: "load-room"; jid: string; history: number }
   | { op: "archive-query"; query: ArchiveQuery; stanza: Element }
   | { op: "archive-lookup"; room: string; id: string; stanza: Element }
   | { op: "archive-metadata"; room: string; stanza: Element }
-  | { op: "directory"; after?: string; limit: number; stanza: Element };
+  | { op: "directory"; after?: string; limit: number; stanza: Element }
+  /** Every stored room (at most `limit`, in JID order), for an admin command (`stanza`) with several processes. */
+  | { op: "room-list"; limit: number; stanza: Element };
 
 export interface LoadedRoom {
   room: StoredRoom;
@@ -125,7 +135,9 @@ export type ReadResult<R extends Read> = R extends { op: "load-room" }
         ? { first?: ArchivedMessage; last?: ArchivedMessage }
         : R extends { op: "directory" }
           ? { rooms: DirectoryEntry[] }
-          : never;
+          : R extends { op: "room-list" }
+            ? { rooms: ListedRoom[] }
+            : never;
 
 /** A read with its answer, as it comes back into the core. */
 export type Answered = { [K in Read["op"]]: { read: Extract<Read, { op: K }>; result: ReadResult<Extract<Read, { op: K }>> } }[Read["op"]];

@@ -128,6 +128,7 @@ describe("every variable set", () => {
       MUC_RATE_NICK_CHANGE_BURST: "2",
       MUC_RATE_NICK_CHANGES_PER_MINUTE: "1",
       MUC_RATE_EXEMPT: "Admin",
+      MUC_CLUSTER: "on",
     });
     expect(s.service).toBe("xmpp://prosody.internal:5275");
     expect(s.password).toBe("pw");
@@ -167,6 +168,7 @@ describe("every variable set", () => {
       inviteFrom: "real",
       verifyBatch: 50,
       verifyTimeout: 60,
+      cluster: true,
     });
   });
 

@@ -87,6 +87,7 @@ describe("every variable is documented with its default", () => {
       MUC_ON_STOP: settings.onStop,
       MUC_VERIFY_BATCH: String(settings.config.verifyBatch),
       MUC_VERIFY_TIMEOUT: String(settings.config.verifyTimeout),
+      MUC_CLUSTER: String(settings.config.cluster),
       MUC_HTTP: ops.ops.http ? "set" : "",
       MUC_LOG_LEVEL: ops.ops.logLevel,
       MUC_LOG_FORMAT: ops.ops.logFormat,

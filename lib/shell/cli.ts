@@ -68,6 +68,7 @@ export const VARIABLES: readonly [name: string, fallback: string, meaning: strin
   ["MUC_ON_STOP", "stay", "on SIGTERM: stay (occupants restored at the next start) or leave (332 to everyone)"],
   ["MUC_VERIFY_BATCH", String(defaultConfig.verifyBatch), "sessions checked per second after a restart or a reconnect"],
   ["MUC_VERIFY_TIMEOUT", String(defaultConfig.verifyTimeout), "seconds a session check may go unanswered before the session counts as gone"],
+  ["MUC_CLUSTER", String(defaultConfig.cluster), "one of several processes for the domain behind ejabberd (set by `bun run cluster`)"],
   ["MUC_HTTP", "", "host:port for /metrics and /health, e.g. 127.0.0.1:9090 (off when empty)"],
   ["MUC_LOG_LEVEL", "info", "debug, info, warn or error"],
   ["MUC_LOG_FORMAT", "text", "text, or json for one JSON object per line"],

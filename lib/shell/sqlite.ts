@@ -94,6 +94,9 @@ export function openSqliteStore(path: string): SqliteStore {
     first: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq LIMIT 1"),
     last: db.query<Row, [string]>("SELECT * FROM archive WHERE room = ? ORDER BY seq DESC LIMIT 1"),
     directory: db.query<{ jid: string; name: string }, [string, number]>("SELECT jid, name FROM rooms WHERE public = 1 AND jid > ? ORDER BY jid LIMIT ?"),
+    roomList: db.query<{ jid: string; name: string; occupants: number }, [number]>(
+      "SELECT jid, name, (SELECT COUNT(*) FROM occupants WHERE occupants.room = rooms.jid) AS occupants FROM rooms ORDER BY jid LIMIT ?",
+    ),
   };
 
   // Archive appends waiting for the next flushPending(): their rows, flat (ROW_PARAMS each), and per room the cap.
@@ -250,6 +253,8 @@ export function openSqliteStore(path: string): SqliteStore {
       }
       case "directory":
         return { rooms: q.directory.all(r.after ?? "", r.limit) } as ReadResult<R>;
+      case "room-list":
+        return { rooms: q.roomList.all(r.limit) } as ReadResult<R>;
     }
     throw new Error(`unknown read ${(r as Read).op}`);
   }

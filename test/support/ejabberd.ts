@@ -15,7 +15,7 @@ import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:f
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { spawnGuarded } from "./guard.ts";
-import { componentSnippet } from "./readme.ts";
+import { componentSnippet, PLACEHOLDERS, readmeSnippet } from "./readme.ts";
 import { debianVersion, freePorts, logReader, waitForPorts, type ServerOptions, type XmppServer } from "./server.ts";
 
 const USER = "ejabberd";
@@ -52,6 +52,7 @@ function config(o: {
   componentDomain: string;
   secret: string;
   debug: boolean;
+  componentConnections?: number;
 }): string {
   // The README's snippet is YAML with a top-level `listen:` list; ours are appended to it.
   // JSON is YAML too, so the merged config is written as JSON.
@@ -71,9 +72,18 @@ function config(o: {
   ];
   for (const l of listen)
     if (l.ip !== "127.0.0.1") throw new Error(`ejabberd listener on port ${l.port} is not bound to 127.0.0.1 (ip: ${l.ip})`);
+  // Several processes for the domain: the README's domain_balancing, with its example count (3) replaced.
+  const balancing = o.componentConnections
+    ? (Bun.YAML.parse(
+        readmeSnippet("ejabberd-cluster")
+          .replaceAll(PLACEHOLDERS.domain, o.componentDomain)
+          .replace(/component_number: 3\b/, `component_number: ${o.componentConnections}`),
+      ) as Record<string, unknown>)
+    : {};
   return JSON.stringify(
     {
       ...snippet,
+      ...balancing,
       hosts: ["localhost", "anon.localhost"],
       loglevel: o.debug ? "debug" : "info",
       language: "en",
@@ -113,7 +123,7 @@ export async function startEjabberd(opts: ServerOptions = {}): Promise<XmppServe
     for (const sub of ["spool", "logs"]) mkdirSync(join(dir, sub));
     writeFileSync(
       join(dir, "ejabberd.yml"),
-      config({ dir, c2sPort, componentPort, httpPort, componentDomain, secret, debug: !!opts.debug }),
+      config({ dir, c2sPort, componentPort, httpPort, componentDomain, secret, debug: !!opts.debug, componentConnections: opts.componentConnections }),
     );
     writeFileSync(
       join(dir, "ejabberdctl.cfg"),

@@ -58,6 +58,11 @@ export type ServerOptions = {
    * first use (ejabberd).
    */
   accounts?: { user: string; password: string }[];
+  /**
+   * ejabberd only: accept this many component connections for the domain, each room's stanzas
+   * going to one of them (README.md's "ejabberd-cluster" snippet: domain_balancing).
+   */
+  componentConnections?: number;
 };
 
 /** Asks the OS for a free loopback TCP port (bind to port 0, read it back, close). */
