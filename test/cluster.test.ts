@@ -3,6 +3,7 @@
 // ejabberd's domain_balancing does). The end-to-end version, on a real ejabberd with three
 // processes, is test/integration/cluster.test.ts.
 import { describe, expect, test } from "bun:test";
+import { childEnv, parseCount, restartDelay } from "../lib/shell/cluster.ts";
 import { openSqliteStore } from "../lib/shell/sqlite.ts";
 import { NS, xml, type Element } from "../lib/stanza.ts";
 import { condition, DOMAIN, groupchat, join, JULIET, MERCUTIO, ROMEO, ROOM, Sim } from "./helpers.ts";
@@ -149,5 +150,30 @@ describe("several processes on one store (lib/cluster.ts)", () => {
     sim.send(join(ROMEO, "Romeo"));
     expect(sim.send(xml("iq", { from: DOMAIN, to: ROOM, type: "set", id: "z" }, xml("query", { xmlns: NS.mucOwner }, xml("destroy"))))).toEqual([]);
     expect(sim.room()).toBeDefined();
+  });
+});
+
+describe("the supervisor's decisions (lib/shell/cluster.ts)", () => {
+  test("each process gets MUC_CLUSTER, its own HTTP port and its own recording; the rest of the environment as it is", () => {
+    const env = { XMPP_DOMAIN: "muc.example.org", MUC_HTTP: "127.0.0.1:9090", MUC_RECORD: "/var/log/muc.rec" };
+    expect([0, 2].map((i) => childEnv(env, i))).toEqual([
+      { XMPP_DOMAIN: "muc.example.org", MUC_HTTP: "127.0.0.1:9090", MUC_RECORD: "/var/log/muc.rec.1", MUC_CLUSTER: "true" },
+      { XMPP_DOMAIN: "muc.example.org", MUC_HTTP: "127.0.0.1:9092", MUC_RECORD: "/var/log/muc.rec.3", MUC_CLUSTER: "true" },
+    ]);
+    expect(childEnv({ MUC_HTTP: "[::1]:9090" }, 1).MUC_HTTP).toBe("[::1]:9091");
+    expect(childEnv({ MUC_HTTP: "localhost:0" }, 1).MUC_HTTP).toBe("localhost:0"); // any free port, each its own
+  });
+
+  test("a process that ran a while is started again at once; one that keeps dying waits longer each time, up to 30 s", () => {
+    expect(restartDelay(60_000, 8000)).toBe(0);
+    const delays: number[] = [];
+    for (let d = 0, i = 0; i < 10; i++) delays.push((d = restartDelay(100, d)));
+    expect(delays).toEqual([250, 500, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
+  });
+
+  test("N is a whole number from 1 to 64", () => {
+    expect(parseCount(["3"])).toBe(3);
+    expect(parseCount([])).toBe(2);
+    for (const bad of ["0", "65", "two", "1.5"]) expect(parseCount([bad])).toMatch(/^usage: bun run cluster N/);
   });
 });
