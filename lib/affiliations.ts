@@ -8,17 +8,10 @@ import { canonicalBare } from "./jid.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
-import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, occupantKey, seesRealJids, withOccupant, type Occupant, type Room } from "./room.ts";
-import { atLeastAffiliation, defaultRole, isAffiliation, isRole, type Affiliation } from "./roles.ts";
+import { affiliationChangeRefusal, listRefusal, roleListRefusal, seesRealJids, standingOf } from "./permissions.ts";
+import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, occupantKey, withOccupant, type Occupant, type Room } from "./room.ts";
+import { defaultRole, isAffiliation, isRole, type Affiliation } from "./roles.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
-import { mayGetMemberList } from "./room-features/get-member-list.ts";
-
-/** §5.2: who may give whom which affiliation. Owners: anything; admins: member/none/outcast below admin. */
-function mayChange(actor: Affiliation, from: Affiliation, to: Affiliation): boolean {
-  if (actor === "owner") return true;
-  if (actor === "admin") return !atLeastAffiliation(from, "admin") && !atLeastAffiliation(to, "admin");
-  return false;
-}
 
 /** An admin IQ set whose item names an affiliation. */
 export function setAffiliation(room: Room, actorJid: string, iq: Element, item: Element): [Room | undefined, Element[]] {
@@ -42,8 +35,8 @@ export function setAffiliation(room: Room, actorJid: string, iq: Element, item: 
 
   const actor = affiliationOf(room, bareOf(actorJid));
   const before = affiliationOf(room, target);
-  if (!mayChange(actor, before, affiliation as Affiliation))
-    return [room, errorReply(iq, atLeastAffiliation(actor, "admin") ? "not-allowed" : "forbidden", "You may not change that affiliation")];
+  const refused = affiliationChangeRefusal(actor, before, affiliation as Affiliation);
+  if (refused) return [room, errorReply(iq, refused.condition, refused.text)];
   const owners = [...room.affiliations.values()].filter((a) => a === "owner").length;
   if (before === "owner" && affiliation !== "owner" && owners === 1) return [room, errorReply(iq, "conflict", "A room needs at least one owner")];
 
@@ -127,19 +120,13 @@ export function reservedNick(room: Room, bareJid: string): string | undefined {
 /** §9.5, §9.8, §10.5, §10.8 (and §8.5, §9.8 for roles): the list of one affiliation or role. */
 export function getList(room: Room, actorJid: string, iq: Element): Element[] {
   const item = iq.getChild("query", NS.mucAdmin)?.getChild("item");
-  const actorBare = bareOf(actorJid);
-  const actor = affiliationOf(room, actorBare);
+  const viewer = standingOf(room, occupantBySession(room, actorJid), bareOf(actorJid));
   const wanted = item?.attrs.affiliation as string | undefined;
   const wantedRole = item?.attrs.role as string | undefined;
 
   if (isAffiliation(wanted)) {
-    // Owners and admins see every list; in a non-anonymous room, members see them too (as Prosody);
-    // and the roles the room's getmemberlist names see the member list.
-    const allowed =
-      atLeastAffiliation(actor, "admin") ||
-      (actor === "member" && room.config.whois === "anyone") ||
-      (wanted === "member" && mayGetMemberList(room, occupantBySession(room, actorJid)));
-    if (!allowed) return errorReply(iq, "forbidden", "You may not see that list");
+    const refused = listRefusal(room, viewer, wanted);
+    if (refused) return errorReply(iq, refused.condition, refused.text);
     const items = [...room.affiliations]
       .filter(([, a]) => a === wanted)
       .map(([jid, a]) => {
@@ -149,8 +136,8 @@ export function getList(room: Room, actorJid: string, iq: Element): Element[] {
     return [iqResult(iq, xml("query", { xmlns: NS.mucAdmin }, ...items))];
   }
   if (isRole(wantedRole)) {
-    const self = [...room.occupants.values()].find((o) => o.sessions.some((s) => s.jid === actorJid));
-    if (self?.role !== "moderator") return errorReply(iq, "forbidden", "Only moderators may see that list");
+    const refused = roleListRefusal(viewer);
+    if (refused) return errorReply(iq, refused.condition, refused.text);
     const items = [...room.occupants.values()]
       .filter((o) => o.role === wantedRole)
       .map((o) => xml("item", { nick: o.nick, role: o.role, affiliation: affiliationOf(room, o.bareJid), jid: o.sessions[o.sessions.length - 1]!.jid }));

@@ -3,6 +3,8 @@
 // form (§6.4), and a room's items (§6.5).
 import type { Context } from "./context.ts";
 import type { PersistentMap } from "./persistent-map.ts";
+import { seesOccupantList } from "./permissions.ts";
+import type { Affiliation } from "./roles.ts";
 import type { Room } from "./room.ts";
 import type { DirectoryEntry, Read } from "./storage.ts";
 import { configDiscoFeatures, configRoomInfo } from "./room-features.ts";
@@ -99,13 +101,13 @@ export function roomInfo(room: Room, iq: Element): Element[] {
 }
 
 /**
- * §6.5: a room's items. Occupant JIDs are listed only where anyone may see
- * who is there by real JID anyway (non-anonymous rooms); otherwise none,
+ * §6.5: a room's items, asked by someone of affiliation `viewer`. Occupant JIDs are listed only
+ * where the permission model lets this viewer see who is there (permissions.ts); otherwise none,
  * so that disco does not reveal more than the room's configuration allows.
  */
-export function roomItems(room: Room, iq: Element): Element[] {
+export function roomItems(room: Room, iq: Element, viewer: Affiliation): Element[] {
   const items: Element[] = [];
-  if (room.config.whois === "anyone" && room.config.public)
+  if (seesOccupantList(room, viewer))
     for (const occupant of room.occupants.values()) items.push(xml("item", { jid: `${room.jid}/${occupant.nick}`, name: occupant.nick }));
   return [iqResult(iq, xml("query", { xmlns: NS.discoItems }, ...items))];
 }

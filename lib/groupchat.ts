@@ -9,6 +9,7 @@ import { addToHistory } from "./history.ts";
 import type { Context } from "./context.ts";
 import { nickKey } from "./nick.ts";
 import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
+import { maySendToAll } from "./permissions.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import type { Write } from "./storage.ts";
 import { changeSubject, isSubjectChange } from "./subject.ts";
@@ -30,7 +31,7 @@ export function reflection(room: Room, sender: Occupant, message: Element, stanz
 
 /** A groupchat message from `sender` (an occupant) to the room. */
 export function groupchat(room: Room, sender: Occupant, message: Element, ctx: Context): [Room, Element[], Write[]] {
-  if (sender.role === "visitor" || sender.role === "none")
+  if (!maySendToAll(sender))
     return [room, errorReply(message, "forbidden", "You do not have voice in this room", { by: room.jid }), []];
   if (isSubjectChange(message)) return [...changeSubject(room, sender, message, ctx), []];
 

@@ -5,6 +5,7 @@
 // §7.8.2 also lets the invitee decline through the room.
 import { bareJid, canonicalJid, formatJid, parseJid } from "./jid.ts";
 import { nickKey } from "./nick.ts";
+import { invitationShowsInviterJid } from "./permissions.ts";
 import { inviteRefusal } from "./room-features.ts";
 import type { Context } from "./context.ts";
 import { bareOf, occupantBySession, occupantJid, type Room } from "./room.ts";
@@ -22,14 +23,12 @@ export function invite(room: Room, message: Element, ctx: Context): Element[] {
 
   const sender = occupantBySession(room, message.attrs.from as string);
   if (!sender) return errorReply(message, "not-acceptable", "Only occupants may invite", { by: room.jid });
-  if (sender.role === "visitor") return errorReply(message, "forbidden", "Visitors may not invite", { by: room.jid });
   const refusal = inviteRefusal(room, sender);
   if (refusal) return errorReply(message, refusal.condition, refusal.text, { by: room.jid });
   // §7.8.2: the invitee learns who invites them by real JID (the XEP's example; an invitation from an
   // occupant JID reads as "the room invites you" in poezio and profanity). MUC_INVITE_FROM=occupant
   // keeps the inviter's real JID from outsiders in semi-anonymous rooms, as Prosody 0.12 does.
-  const inviterJid =
-    ctx.config.inviteFrom === "occupant" && room.config.whois !== "anyone" ? occupantJid(room, sender.nick) : (message.attrs.from as string);
+  const inviterJid = invitationShowsInviterJid(room, ctx) ? (message.attrs.from as string) : occupantJid(room, sender.nick);
   const out: Element[] = [];
   for (const item of x.getChildren("invite")) {
     const invitee = canonicalJid(item.attrs.to as string | undefined);

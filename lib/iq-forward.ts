@@ -8,6 +8,7 @@
 // from the session it was sent to, for a sender still in the room.
 // vCard requests go to the occupant's bare JID, where the vCard lives.
 // XEP-0410 MUC Self-Ping: a ping to one's own occupant JID is answered here.
+import { occupantIqRefusal } from "./permissions.ts";
 import { bareOf, occupantBySession, occupantJid, primarySession, type Occupant, type Room } from "./room.ts";
 import { clone, errorReply, iqResult, type Element } from "./stanza.ts";
 
@@ -51,8 +52,9 @@ function decodeId(id: string | undefined): { target: string; id: string; sender:
 
 /** An IQ get/set from a session to `target`'s occupant JID. */
 export function forwardRequest(room: Room, sender: Occupant | undefined, target: Occupant | undefined, iq: Element, key: string): Element[] {
-  if (!sender) return errorReply(iq, "not-acceptable", "Only occupants may send to occupants", { type: "cancel" });
   const isPing = iq.getChild("ping", "urn:xmpp:ping") !== undefined;
+  const refused = occupantIqRefusal(sender, isPing);
+  if (refused || !sender) return errorReply(iq, refused!.condition, refused!.text, isPing ? { type: "cancel" } : {});
   if (isPing && target === sender) return [iqResult(iq)]; // XEP-0410 §3.2: answered by the room
   if (!target) return errorReply(iq, "item-not-found", "No occupant with that nickname");
   const realTarget = iq.getChild("vCard", "vcard-temp") && iq.attrs.type === "get" ? target.bareJid : primarySession(target).jid;

@@ -20,7 +20,7 @@ import {
 import { avatarPresence } from "./room-avatar.ts";
 import { reservedBy } from "./affiliations.ts";
 import { offlineMembers } from "./offline-members.ts";
-import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
+import { entryRefusal as affiliationRefusal, seesPresenceOf } from "./permissions.ts";
 import { defaultRoomConfig, joinRefusal } from "./room-features.ts";
 import type { Refusal } from "./room-feature.ts";
 import { subjectMessage } from "./subject.ts";
@@ -101,9 +101,7 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
 
 /** §7.2.9 bans and §10.1.1 locked rooms, then what the room's features require (lib/room-features.ts). */
 function entryRefusal(room: Room, affiliation: ReturnType<typeof affiliationOf>, bareJid: string, nickKey: string, x: Element | undefined, ctx: Context): Refusal | undefined {
-  if (affiliation === "outcast") return { condition: "forbidden", text: "You are banned from this room" };
-  if (room.locked && affiliation !== "owner") return { condition: "item-not-found", text: "This room is locked until its owner configures it" };
-  return joinRefusal(room, { affiliation, bareJid, x, nickKey }, ctx);
+  return affiliationRefusal(room, affiliation) ?? joinRefusal(room, { affiliation, bareJid, x, nickKey }, ctx);
 }
 
 /** room@domain/nick → ["room@domain", "nick"]; the nick may contain slashes. */

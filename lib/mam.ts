@@ -9,20 +9,16 @@ import { canonicalBare } from "./jid.ts";
 import type { Context } from "./context.ts";
 import { parseDateTime, stamp } from "./history.ts";
 import { nickKey } from "./nick.ts";
-import { atLeastAffiliation } from "./roles.ts";
-import { affiliationOf, bareOf, type Room } from "./room.ts";
+import { archiveRefusal } from "./permissions.ts";
+import { bareOf, type Room } from "./room.ts";
 import type { Answered, ArchivedMessage, ArchiveQuery, Read, Write } from "./storage.ts";
 import { errorReply, iqResult, NS, parseXml, xml, type Element } from "./stanza.ts";
 
 /** May the sender of `stanza` read this room's archive? Outcasts never; in members-only rooms, the affiliated. */
 function refusal(room: Room, stanza: Element, ctx: Context): Element[] | undefined {
   if (!room.config.archiving) return errorReply(stanza, "service-unavailable", "This room does not archive its messages");
-  const bareJid = bareOf(stanza.attrs.from as string);
-  if (ctx.config.admins.includes(bareJid)) return undefined;
-  const affiliation = affiliationOf(room, bareJid);
-  if (affiliation === "outcast") return errorReply(stanza, "forbidden", "You are banned from this room");
-  if (room.config.membersOnly && !atLeastAffiliation(affiliation, "member")) return errorReply(stanza, "forbidden", "Only members may read this room's archive");
-  return undefined;
+  const refused = archiveRefusal(room, bareOf(stanza.attrs.from as string), ctx);
+  return refused && errorReply(stanza, refused.condition, refused.text);
 }
 
 function formField(v: string, type: string, label?: string): Element {

@@ -8,6 +8,7 @@ import type { Context } from "./context.ts";
 import { stanzaIdElement } from "./archive.ts";
 import { addToHistory, stamp } from "./history.ts";
 import { occupantIdElement } from "./occupant-id.ts";
+import { mayRetractMessages } from "./permissions.ts";
 import { occupantBySession, occupantJid, type Occupant, type Room } from "./room.ts";
 import type { ArchivedMessage, Read, Write } from "./storage.ts";
 import { errorReply, iqResult, NS, parseXml, xml, type Element } from "./stanza.ts";
@@ -31,7 +32,7 @@ const refuse = (iq: Element) => errorReply(iq, "forbidden", "Only moderators may
 
 /** The IQ set from a (would-be) moderator: checked, then the message is looked up. */
 export function moderateRequest(room: Room, sender: Occupant | undefined, iq: Element): [Element[], Read[]] {
-  if (sender?.role !== "moderator") return [refuse(iq), []];
+  if (!mayRetractMessages(sender)) return [refuse(iq), []];
   const request = parseRequest(iq);
   if (!request) return [errorReply(iq, "bad-request", "Name the message (its stanza-id) and ask for a retraction"), []];
   return [[], [{ op: "archive-lookup", room: room.jid, id: request.id, stanza: iq }]];
@@ -42,7 +43,7 @@ export function moderateRead(room: Room | undefined, read: Extract<Read, { op: "
   const iq = read.stanza;
   if (!room) return [room, errorReply(iq, "item-not-found", "No such room"), []];
   const moderator = occupantBySession(room, iq.attrs.from as string);
-  if (moderator?.role !== "moderator") return [room, refuse(iq), []];
+  if (!moderator || !mayRetractMessages(moderator)) return [room, refuse(iq), []];
   const request = parseRequest(iq)!;
   if (!found) return [room, errorReply(iq, "item-not-found", "No message in this room's archive has that id"), []];
   if (found.retracted) return [room, [iqResult(iq)], []];

@@ -6,22 +6,10 @@ import { setAffiliation } from "./affiliations.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
-import { affiliationOf, withOccupant, type Occupant, type Room } from "./room.ts";
-import { atLeastAffiliation, isRole, type Role } from "./roles.ts";
+import { roleChangeRefusal, standingOf } from "./permissions.ts";
+import { withOccupant, type Occupant, type Room } from "./room.ts";
+import { isRole } from "./roles.ts";
 import { errorReply, iqResult, NS, type Element } from "./stanza.ts";
-
-/** May `actor` give `target` the role `role`? (§8.2, §8.4, §9.6 and the tables of §5.2) */
-function mayChangeRole(room: Room, actor: Occupant, target: Occupant, role: Role): boolean {
-  if (actor.role !== "moderator") return false;
-  const actorAffiliation = affiliationOf(room, actor.bareJid);
-  const targetAffiliation = affiliationOf(room, target.bareJid);
-  // Nobody changes the role of an admin or owner except an owner/admin of at least that rank (§5.2).
-  if (atLeastAffiliation(targetAffiliation, "admin") && !atLeastAffiliation(actorAffiliation, targetAffiliation)) return false;
-  if (atLeastAffiliation(targetAffiliation, "admin") && role !== "moderator") return false;
-  // Granting or revoking moderator is for admins and owners (§9.6–§9.7).
-  if ((role === "moderator" || target.role === "moderator") && !atLeastAffiliation(actorAffiliation, "admin")) return false;
-  return true;
-}
 
 export function adminSet(room: Room, actor: Occupant | undefined, iq: Element): [Room | undefined, Element[]] {
   const query = iq.getChild("query", NS.mucAdmin)!;
@@ -31,14 +19,15 @@ export function adminSet(room: Room, actor: Occupant | undefined, iq: Element): 
   if (item.attrs.affiliation !== undefined) return setAffiliation(room, iq.attrs.from as string, iq, item);
   const role = item.attrs.role as string | undefined;
   if (!isRole(role) || item.attrs.nick === undefined) return [room, errorReply(iq, "bad-request", "An item needs a nick and a role")];
-  if (!actor) return [room, errorReply(iq, "forbidden", "Only occupants may change roles")];
+  if (!actor) {
+    const refused = roleChangeRefusal(undefined, standingOf(room, undefined), role)!;
+    return [room, errorReply(iq, refused.condition, refused.text)];
+  }
   const key = nickKey(item.attrs.nick);
   const target = key === undefined ? undefined : room.occupants.get(key);
   if (!target || key === undefined) return [room, errorReply(iq, "item-not-found", "No occupant with that nickname")];
-  if (!mayChangeRole(room, actor, target, role)) {
-    const condition = actor.role === "moderator" ? "not-allowed" : "forbidden";
-    return [room, errorReply(iq, condition, "You may not change the role of that occupant")];
-  }
+  const refused = roleChangeRefusal(standingOf(room, actor), standingOf(room, target), role);
+  if (refused) return [room, errorReply(iq, refused.condition, refused.text)];
   const reason = item.getChildText("reason") ?? undefined;
 
   if (role === "none") {

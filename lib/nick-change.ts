@@ -6,7 +6,7 @@ import type { Context } from "./context.ts";
 import { reservedBy } from "./affiliations.ts";
 import { normalizeNick } from "./nick.ts";
 import { presenceOf } from "./presence.ts";
-import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
+import { seesPresenceOf } from "./permissions.ts";
 import { withOccupant, type Occupant, type Room } from "./room.ts";
 import { errorReply, type Element } from "./stanza.ts";
 

@@ -5,7 +5,8 @@
 import { reservedBy } from "./affiliations.ts";
 import { occupantIdElement, occupantIdOf } from "./occupant-id.ts";
 import { atLeastAffiliation } from "./roles.ts";
-import { affiliationOf, occupantByBareJid, occupantJid, seesRealJids, type Occupant, type Room } from "./room.ts";
+import { seesRealJids } from "./permissions.ts";
+import { affiliationOf, occupantByBareJid, occupantJid, type Occupant, type Room } from "./room.ts";
 import { NS, xml, type Element } from "./stanza.ts";
 
 /** The unavailable presence of an absent member, as `viewer` sees it. */

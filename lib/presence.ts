@@ -1,9 +1,9 @@
 // XEP-0045 §7.2.3–§7.2.5 Occupant presence as the room broadcasts it: the
 // client's own presence payload (show, status, caps, avatar hash, …), from the
 // occupant JID, with a muc#user <x/> carrying the item and the status codes.
-import { affiliationOf, occupantJid, primarySession, seesRealJids, type Occupant, type Room, type Session } from "./room.ts";
+import { affiliationOf, occupantJid, primarySession, type Occupant, type Room, type Session } from "./room.ts";
 import { isOccupantIdElement, occupantIdElement } from "./occupant-id.ts";
-import { seesPresenceOf } from "./room-features/presence-broadcast.ts";
+import { seesPresenceOf, seesRealJids } from "./permissions.ts";
 import { clone, NS, readdressed, xml, type Element } from "./stanza.ts";
 
 /** XEP-0045 §15.6 status codes this service sends. */

@@ -8,6 +8,7 @@ import { applyAffiliation, reservedBy, reservedNick } from "./affiliations.ts";
 import type { Context } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
+import { registrationRefusal } from "./permissions.ts";
 import { formField } from "./room-feature.ts";
 import { atLeastAffiliation } from "./roles.ts";
 import { affiliationOf, bareOf, occupantByBareJid, type Room } from "./room.ts";
@@ -30,11 +31,8 @@ function registrationForm(room: Room, bareJid: string): Element {
 
 /** May this account register here? */
 function refusal(room: Room, bareJid: string, iq: Element, ctx: Context): Element[] | undefined {
-  const affiliation = affiliationOf(room, bareJid);
-  if (affiliation === "outcast") return errorReply(iq, "forbidden", "You are banned from this room");
-  if (affiliation === "none" && (!ctx.config.openRegistration || room.config.membersOnly))
-    return errorReply(iq, "registration-required", "Only members may register a nickname in this room");
-  return undefined;
+  const refused = registrationRefusal(room, affiliationOf(room, bareJid), ctx);
+  return refused && errorReply(iq, refused.condition, refused.text);
 }
 
 /** An IQ to the room in jabber:iq:register. */

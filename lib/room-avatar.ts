@@ -5,7 +5,7 @@
 // Dino reads), sent to each joiner and to everyone when it changes, with a
 // status 104 notice as for any change of the room's configuration.
 import type { Context } from "./context.ts";
-import { isOwner } from "./room-config.ts";
+import { isOwner } from "./permissions.ts";
 import { bareOf, type Room } from "./room.ts";
 import { errorReply, iqResult, NS, parseXml, xml, type Element } from "./stanza.ts";
 

@@ -9,16 +9,13 @@ import { broadcastPresence, presenceOf } from "./presence.ts";
 import { defaultRole } from "./roles.ts";
 import { isRefusal, type Submitted } from "./room-feature.ts";
 import { applySubmitted, configChanges, formFields } from "./room-features.ts";
+import { isOwner } from "./permissions.ts";
 import { affiliationOf, bareOf, withOccupant, type Occupant, type Room } from "./room.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
 
 const FORM_TYPE = "http://jabber.org/protocol/muc#roomconfig";
 
 /** Owners of the room, and the service's admins, may configure and destroy it (§10). */
-export function isOwner(room: Room, bareJid: string, ctx: Context): boolean {
-  return affiliationOf(room, bareJid) === "owner" || ctx.config.admins.includes(bareJid);
-}
-
 /** The form an owner fills in, showing the current configuration (every feature's fields, in order). */
 export function configForm(room: Room, ctx: Context): Element {
   return xml(

@@ -123,12 +123,6 @@ export function withOccupant(room: Room, key: string, occupant: Occupant | undef
   return { ...room, occupants, sessions };
 }
 
-/** Whether `viewer` (an occupant, or undefined for nobody) may see real JIDs in this room. */
-export function seesRealJids(room: Room, viewer: Occupant | undefined): boolean {
-  if (!viewer) return false;
-  return room.config.whois === "anyone" || viewer.role === "moderator";
-}
-
 /** Every session of every occupant: the recipients of a broadcast, O(occupants). */
 export function* everySession(room: Room): Generator<[Occupant, Session]> {
   for (const occupant of room.occupants.values()) for (const session of occupant.sessions) yield [occupant, session];

@@ -33,7 +33,7 @@ import { presenceOf } from "./presence.ts";
 import { updatePresence } from "./presence-update.ts";
 import { privateMessage } from "./private-message.ts";
 import { defaultRoomConfig } from "./room-features.ts";
-import { occupantBySession, withOccupant, type Room } from "./room.ts";
+import { affiliationOf, bareOf, occupantBySession, withOccupant, type Room } from "./room.ts";
 import { avatarQuery } from "./room-avatar.ts";
 import { probeAbsent } from "./offline-members.ts";
 import { registerQuery, reservedNickInfo } from "./register.ts";
@@ -350,7 +350,7 @@ function toRoom(room: Room | undefined, stanza: Element, ctx: Context): Reduced 
   const get = stanza.attrs.type === "get";
   if (get && payload?.is("query", NS.discoInfo) && payload.attrs.node === "x-roomuser-item") return [room, reservedNickInfo(room, stanza)];
   if (get && payload?.is("query", NS.discoInfo)) return [room, roomInfo(room, stanza)];
-  if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza)];
+  if (get && payload?.is("query", NS.discoItems)) return [room, roomItems(room, stanza, affiliationOf(room, bareOf(realJid)))];
   if (get && payload?.is("ping", NS.ping)) return [room, [iqResult(stanza)]];
   if (!get && payload?.is("query", NS.mucAdmin)) return adminSet(room, sender, stanza);
   if (get && payload?.is("query", NS.mucAdmin)) return [room, getList(room, realJid, stanza)];

@@ -3,7 +3,7 @@
 // clients take the subject as the end of the join.
 import type { Context } from "./context.ts";
 import { isOccupantIdElement, occupantIdElement, occupantIdOf } from "./occupant-id.ts";
-import { atLeastRole } from "./roles.ts";
+import { mayModifySubject } from "./permissions.ts";
 import { occupantJid, type Occupant, type Room } from "./room.ts";
 import { clone, errorReply, xml, type Element } from "./stanza.ts";
 
@@ -23,13 +23,9 @@ export function isSubjectChange(message: Element): boolean {
   return message.getChild("subject") !== undefined && message.getChild("body") === undefined;
 }
 
-export function maySetSubject(room: Room, occupant: Occupant): boolean {
-  return occupant.role === "moderator" || (room.config.changeSubject && atLeastRole(occupant.role, "participant"));
-}
-
 /** The occupant `sender` sets the subject: everyone receives it, or the sender gets forbidden. */
 export function changeSubject(room: Room, sender: Occupant, message: Element, ctx: Context): [Room, Element[]] {
-  if (!maySetSubject(room, sender)) return [room, errorReply(message, "forbidden", "You are not allowed to change the subject")];
+  if (!mayModifySubject(room, sender)) return [room, errorReply(message, "forbidden", "You are not allowed to change the subject")];
   const text = message.getChildText("subject") ?? "";
   const next: Room = { ...room, subject: text ? { text, from: occupantJid(room, sender.nick), by: sender.bareJid, at: ctx.now } : undefined };
   const out: Element[] = [];

@@ -120,13 +120,22 @@ describe("granting admin to an occupant (§10.6)", () => {
     expect(sim.room()!.occupants.get("juliet")!.role).toBe("moderator");
   });
 
-  test("by nick works too, and the new admin may then see the lists", () => {
+  test("by nick works too, and the new admin may then see the member and ban lists, but not the admin list of a semi-anonymous room (§10.8)", () => {
     const sim = verona();
     sim.send(setAffiliation(ROMEO, { nick: "Juliet" }, "admin"));
     expect(sim.room()!.affiliations.get("juliet@example.com")).toBe("admin");
-    const [result] = sim.send(getList(JULIET, { affiliation: "admin" }));
-    expect(result!.attrs.type).toBe("result");
-    expect(listItems(result!)).toEqual([{ affiliation: "admin", jid: "juliet@example.com" }]);
+    sim.send(setAffiliation(ROMEO, { jid: "tybalt@example.com" }, "outcast"));
+    const [outcasts] = sim.send(getList(JULIET, { affiliation: "outcast" }));
+    expect(outcasts!.attrs.type).toBe("result");
+    expect(listItems(outcasts!)).toEqual([{ affiliation: "outcast", jid: "tybalt@example.com" }]);
+    const [members] = sim.send(getList(JULIET, { affiliation: "member" }));
+    expect(members!.attrs.type).toBe("result");
+    const [admins] = sim.send(getList(JULIET, { affiliation: "admin" }));
+    expect(condition(admins!)).toBe("forbidden");
+    // In a non-anonymous room (§10.8 "MAY"), the admin list is open to admins.
+    sim.send(configure(ROMEO, { "muc#roomconfig_whois": "anyone" }));
+    const [open] = sim.send(getList(JULIET, { affiliation: "admin" }));
+    expect(listItems(open!)).toEqual([{ affiliation: "admin", jid: "juliet@example.com" }]);
   });
 });
 

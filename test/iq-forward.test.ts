@@ -116,13 +116,14 @@ describe("an IQ to an occupant JID", () => {
     expect(sim.send(answer(MERCUTIO, "Juliet", forwarded!.attrs.id))).toEqual([]);
   });
 
-  test("from someone not in the room: not-acceptable, nothing forwarded", () => {
+  test("from someone not in the room: bad-request (§6.6), nothing forwarded", () => {
     const sim = verona();
     const out = sim.send(versionGet("tybalt@example.com/sword", "Juliet"));
     expect(sim.take()).toMatchSnapshot();
     expect(out).toHaveLength(1);
     expect(out[0]!.attrs).toMatchObject({ type: "error", to: "tybalt@example.com/sword", id: "v1" });
-    expect(condition(out[0]!)).toBe("not-acceptable");
+    expect(condition(out[0]!)).toBe("bad-request");
+    expect(out[0]!.getChild("error")!.attrs.type).toBe("modify");
   });
 
   test("to a nick nobody has: item-not-found", () => {

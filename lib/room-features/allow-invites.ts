@@ -1,5 +1,6 @@
 // Whether occupants may invite others (muc#roomconfig_allowinvites, §7.8): when not, only
-// moderators may send mediated invitations.
+// moderators may send mediated invitations (decided in lib/permissions.ts; visitors never).
+import { invitationRefusal } from "../permissions.ts";
 import { booleanFeature } from "../room-feature.ts";
 
 declare module "../room.ts" {
@@ -9,6 +10,5 @@ declare module "../room.ts" {
 }
 
 export const allowInvites = booleanFeature("allowInvites", "muc#roomconfig_allowinvites", "Allow occupants to invite others", true, {
-  inviteGuard: (room, sender) =>
-    room.config.allowInvites || sender.role === "moderator" ? undefined : { condition: "forbidden", text: "Only moderators may invite to this room" },
+  inviteGuard: (room, sender) => invitationRefusal(room, sender),
 });

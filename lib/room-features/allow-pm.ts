@@ -2,7 +2,7 @@
 // moderators), moderators only, or nobody. Enforced on every private message.
 import type { RoomFeature } from "../room-feature.ts";
 import { formField, readText, refuse } from "../room-feature.ts";
-import { atLeastRole } from "../roles.ts";
+import { privateMessagesAllowed } from "../permissions.ts";
 
 export type AllowPm = "anyone" | "participants" | "moderators" | "none";
 
@@ -29,10 +29,6 @@ export const allowPm: RoomFeature = {
     return { ...config, allowPm: value as AllowPm };
   },
   privateMessageGuard(room, sender) {
-    const allowed =
-      room.config.allowPm === "anyone" ||
-      (room.config.allowPm === "participants" && atLeastRole(sender.role, "participant")) ||
-      (room.config.allowPm === "moderators" && sender.role === "moderator");
-    return allowed ? undefined : { condition: "not-allowed", text: "Private messages are not allowed in this room" };
+    return privateMessagesAllowed(room, sender) ? undefined : { condition: "not-allowed", text: "Private messages are not allowed in this room" };
   },
 };

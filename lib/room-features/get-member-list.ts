@@ -3,7 +3,6 @@
 import type { RoomFeature } from "../room-feature.ts";
 import { formField, refuse } from "../room-feature.ts";
 import type { Role } from "../roles.ts";
-import type { Occupant, Room } from "../room.ts";
 
 declare module "../room.ts" {
   interface RoomConfig {
@@ -14,9 +13,7 @@ declare module "../room.ts" {
 
 const ROLES: Role[] = ["moderator", "participant", "visitor"];
 
-export function mayGetMemberList(room: Room, occupant: Occupant | undefined): boolean {
-  return occupant !== undefined && room.config.getMemberList.includes(occupant.role);
-}
+// Who may read the member list is decided in lib/permissions.ts (listRefusal).
 
 export const getMemberList: RoomFeature = {
   defaults: () => ({ getMemberList: ["moderator"] }),

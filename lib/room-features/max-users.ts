@@ -2,7 +2,7 @@
 // above the service's limit (MUC_MAX_OCCUPANTS); admins and owners may still enter a full room.
 import type { RoomFeature } from "../room-feature.ts";
 import { formField, readText, refuse } from "../room-feature.ts";
-import { atLeastAffiliation } from "../roles.ts";
+import { exemptFromOccupantLimit } from "../permissions.ts";
 import type { Room } from "../room.ts";
 import type { ServiceConfig } from "../context.ts";
 
@@ -47,7 +47,7 @@ export const maxUsers: RoomFeature = {
   },
   joinGuard(room, attempt, ctx) {
     const limit = occupantLimit(room, ctx.config);
-    if (limit > 0 && room.occupants.size >= limit && !atLeastAffiliation(attempt.affiliation, "admin"))
+    if (limit > 0 && room.occupants.size >= limit && !exemptFromOccupantLimit(attempt.affiliation))
       return { condition: "service-unavailable", text: "This room is full" };
     return undefined;
   },

@@ -5,7 +5,6 @@
 import type { RoomFeature } from "../room-feature.ts";
 import { formField, refuse } from "../room-feature.ts";
 import type { Role } from "../roles.ts";
-import type { Occupant, Room } from "../room.ts";
 
 declare module "../room.ts" {
   interface RoomConfig {
@@ -16,10 +15,7 @@ declare module "../room.ts" {
 
 const ROLES: Role[] = ["moderator", "participant", "visitor", "none"];
 
-/** Does `viewer` see `occupant`'s presence? */
-export function seesPresenceOf(room: Room, occupant: Occupant, viewer: Occupant | undefined): boolean {
-  return viewer === occupant || room.config.presenceBroadcast.includes(occupant.role);
-}
+// Who sees whose presence is decided in lib/permissions.ts (seesPresenceOf).
 
 export const presenceBroadcast: RoomFeature = {
   defaults: () => ({ presenceBroadcast: ["moderator", "participant", "visitor"] }),

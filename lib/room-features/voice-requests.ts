@@ -7,6 +7,7 @@ import type { RoomFeature } from "../room-feature.ts";
 import { bool, formField, isRefusal, readBoolean, readText, refuse } from "../room-feature.ts";
 import { broadcastPresence } from "../presence.ts";
 import { nickKey } from "../nick.ts";
+import { mayGrantVoice } from "../permissions.ts";
 import { occupantKey, primarySession, withOccupant, type Occupant, type Room } from "../room.ts";
 import { errorReply, NS, xml, type Element } from "../stanza.ts";
 
@@ -76,7 +77,7 @@ function approvalForm(requester: Occupant): Element {
 export function voiceRequest(room: Room, sender: Occupant | undefined, message: Element, ctx: Context): [Room, Element[]] {
   if (!sender) return [room, errorReply(message, "not-acceptable", "You are not an occupant of this room", { by: room.jid })];
   const fields = requestForm(message)!;
-  if (sender.role === "moderator" && fields.has("muc#request_allow")) return approve(room, sender, fields, message);
+  if (mayGrantVoice(sender) && fields.has("muc#request_allow")) return approve(room, sender, fields, message);
   if (!room.config.moderated || !room.config.allowVoiceRequests) return [room, errorReply(message, "not-allowed", "This room takes no voice requests", { by: room.jid })];
   if (sender.role !== "visitor") return [room, errorReply(message, "not-acceptable", "You have voice already", { by: room.jid })];
   const interval = room.config.voiceRequestMinInterval * 1000;
@@ -87,7 +88,7 @@ export function voiceRequest(room: Room, sender: Occupant | undefined, message: 
   const next = withOccupant(room, occupantKey(room, sender), asked, sender);
   const out: Element[] = [];
   for (const moderator of next.occupants.values())
-    if (moderator.role === "moderator")
+    if (mayGrantVoice(moderator))
       for (const session of moderator.sessions) out.push(xml("message", { from: room.jid, to: session.jid, id: `${ctx.nonce}-voice` }, approvalForm(asked)));
   return [next, out];
 }
