@@ -10,7 +10,8 @@
 // Room value and that record; everything here is pure.
 import type { HistoryEntry } from "./history.ts";
 import type { Affiliation } from "./roles.ts";
-import type { Occupant, Room, RoomConfig, Subject } from "./room.ts";
+import type { AffiliationNote, Occupant, Room, RoomConfig, Subject } from "./room.ts";
+import { canonicalBare } from "./jid.ts";
 import { occupantIdOf } from "./occupant-id.ts";
 import { parseXml, type Element } from "./stanza.ts";
 
@@ -188,8 +189,7 @@ export function historyEntry(message: ArchivedMessage): HistoryEntry {
 /** The Room a stored record describes, with the occupants it had (verify.ts then checks their sessions). */
 export function fromStoredRoom(loaded: LoadedRoom, defaults: RoomConfig): Room {
   const { room } = loaded;
-  const notes = new Map<string, { reason?: string; nick?: string }>();
-  for (const [jid, , reason, nick] of room.affiliations) if (reason || nick !== undefined) notes.set(jid, { ...(reason ? { reason } : {}), ...(nick !== undefined ? { nick } : {}) });
+  const { affiliations, notes } = preparedAffiliations(room.affiliations);
   const occupants = new Map<string, Occupant>();
   const sessions = new Map<string, string>();
   for (const { key, occupant } of loaded.occupants) {
@@ -209,7 +209,7 @@ export function fromStoredRoom(loaded: LoadedRoom, defaults: RoomConfig): Room {
     config: { ...defaults, ...room.config },
     occupants,
     sessions,
-    affiliations: new Map(room.affiliations.map(([jid, affiliation]) => [jid, affiliation])),
+    affiliations,
     affiliationNotes: notes,
     ...(room.subject ? { subject: room.subject } : {}),
     history: loaded.history.filter((m) => !m.retracted).map(historyEntry),
@@ -217,6 +217,28 @@ export function fromStoredRoom(loaded: LoadedRoom, defaults: RoomConfig): Room {
     salt: room.salt,
     ...(room.vcard ? { vcard: room.vcard, avatarHash: room.avatarHash } : {}),
   };
+}
+
+/**
+ * Stored affiliations, their JIDs prepared (RFC 7622, jid.ts) as every JID the service takes now
+ * is: a record written by an older version may hold `Benvolio@Example.org` or a fullwidth
+ * spelling, which must still match the account it names. Two entries that prepare to the same
+ * JID are one: a ban wins (it must hold), otherwise the higher affiliation; a JID that does not
+ * prepare is kept as it is (it can match nobody, and its owner still sees it in the list).
+ */
+function preparedAffiliations(stored: StoredRoom["affiliations"]): { affiliations: Map<string, Affiliation>; notes: Map<string, AffiliationNote> } {
+  const rank: Record<Affiliation, number> = { outcast: 5, owner: 4, admin: 3, member: 2, none: 1 };
+  const affiliations = new Map<string, Affiliation>();
+  const notes = new Map<string, AffiliationNote>();
+  for (const [raw, affiliation, reason, nick] of stored) {
+    const jid = canonicalBare(raw) ?? raw;
+    const before = affiliations.get(jid);
+    if (before !== undefined && rank[before] >= rank[affiliation]) continue;
+    affiliations.set(jid, affiliation);
+    if (reason || nick !== undefined) notes.set(jid, { ...(reason ? { reason } : {}), ...(nick !== undefined ? { nick } : {}) });
+    else notes.delete(jid);
+  }
+  return { affiliations, notes };
 }
 
 /** Whether what a room stores (everything but occupants and history) differs between two versions of it. */

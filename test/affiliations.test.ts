@@ -321,3 +321,56 @@ describe("role lists (§8.5, §9.8)", () => {
     expect(listItems(result!).map((i) => i.nick).sort()).toEqual(["Juliet", "Mercutio"]);
   });
 });
+
+describe("bans that hold: affiliation JIDs are prepared (RFC 7622) before they are stored or compared", () => {
+  const BENVOLIO = "benvolio@example.org";
+  const ban = (jid: string, id = "ban") => setAffiliation(ROMEO, { jid }, "outcast", undefined, id);
+
+  test("a ban written in fullwidth letters and capitals is stored as the prepared JID, and bans the real user", () => {
+    const sim = verona();
+    sim.send(ban("ｂｅｎｖｏｌｉｏ@ＥＸＡＭＰＬＥ.ORG"));
+    const refused = sim.send(join(`${BENVOLIO}/home`, "Benvolio"));
+    expect(sim.take()).toMatchSnapshot();
+    expect([...sim.room()!.affiliations].filter(([, a]) => a === "outcast")).toEqual([[BENVOLIO, "outcast"]]);
+    expect(condition(refused[0]!)).toBe("forbidden");
+    expect(sim.room()!.occupants.has("benvolio")).toBe(false);
+  });
+
+  test("the banned user cannot enter under another nick, from another resource, or with the JID spelled in another case or width", () => {
+    const sim = verona();
+    sim.send(ban(BENVOLIO));
+    for (const [from, nick] of [
+      [`${BENVOLIO}/home`, "Benvolio"],
+      [`${BENVOLIO}/home`, "NotBenvolio"],
+      [`${BENVOLIO}/phone`, "Ben"],
+      ["Benvolio@Example.ORG/phone", "Ben"],
+      ["ＢＥＮＶＯＬＩＯ@example.org/tablet", "Ben2"],
+      ["benvolio@ｅｘａｍｐｌｅ.org/laptop", "Ben3"],
+    ] as const) {
+      const out = sim.send(join(from, nick));
+      expect(out).toHaveLength(1);
+      expect(out[0]!.attrs.type).toBe("error");
+      expect(condition(out[0]!)).toBe("forbidden");
+    }
+    expect(sim.room()!.occupants.size).toBe(3);
+  });
+
+  test("lifting the ban with another spelling lifts it", () => {
+    const sim = verona();
+    sim.send(ban(BENVOLIO));
+    sim.send(setAffiliation(ROMEO, { jid: "ＢｅｎＶｏｌｉｏ@Example.org" }, "none", undefined, "unban"));
+    expect(sim.room()!.affiliations.has(BENVOLIO)).toBe(false);
+    const out = sim.send(join(`${BENVOLIO}/home`, "Benvolio"));
+    expect(out.some((s) => s.name === "presence" && codes(s).includes("110"))).toBe(true);
+  });
+
+  test("a JID that does not prepare is refused with jid-malformed, and nothing is stored", () => {
+    for (const jid of ["bad name@example.org", 'quote"s@example.org', "a<b@example.org", "@example.org", "benvolio@", "x".repeat(1024) + "@example.org", "ctl\u0007@example.org", "benvolio@exa mple.org"]) {
+      const sim = verona();
+      const [answer] = sim.send(ban(jid));
+      expect(answer!.attrs.type).toBe("error");
+      expect(condition(answer!)).toBe("jid-malformed");
+      expect([...sim.room()!.affiliations.values()]).toEqual(["owner"]);
+    }
+  });
+});

@@ -6,6 +6,7 @@
 // told of a departure; temporary rooms are gone with their archive.
 import { describe, expect, test } from "bun:test";
 import { NS, xml } from "../lib/stanza.ts";
+import { toStoredRoom } from "../lib/storage.ts";
 import { codes, condition, configure, DOMAIN, groupchat, join, JULIET, leave, MERCUTIO, ROMEO, ROOM, Sim, to } from "./helpers.ts";
 
 const persistent = (id = "c1", extra: Record<string, string> = {}) => configure(ROMEO, { "muc#roomconfig_persistentroom": "1", ...extra }, id);
@@ -267,5 +268,37 @@ describe("rooms in memory (the room cache)", () => {
       answers.push(out.map((s) => `${s.attrs.id}:${s.getChild("error")?.attrs.type}:${condition(s)}`).join());
     }
     expect(answers).toEqual(["", "", "c:wait:resource-constraint"]);
+  });
+});
+
+describe("affiliations stored by an older version, unprepared", () => {
+  test("are prepared when the room is read: an old fullwidth or capitalised ban still holds, an old member still enters", () => {
+    const sim = new Sim();
+    sim.send(join(ROMEO, "Romeo"));
+    sim.send(persistent("c1", { "muc#roomconfig_membersonly": "1" }));
+    sim.send(leave(ROMEO, "Romeo"));
+    const stored = toStoredRoom(sim.room()!);
+    // As an older version could have written them: the JIDs as the owner typed them.
+    stored.affiliations.push(["ＢＥＮＶＯＬＩＯ@Example.ORG", "outcast", "Brawling"], ["Juliet@Example.COM", "member", "", "Juliet"]);
+    // The same account twice (once banned): the ban wins.
+    stored.affiliations.push(["Mercutio@example.org", "member"], ["ｍｅｒｃｕｔｉｏ@example.org", "outcast"]);
+    sim.store.write([{ op: "save-room", room: stored }]);
+    sim.store.flush();
+
+    const next = sim.restart();
+    const banned = next.send(join("benvolio@example.org/home", "Benvolio"));
+    expect(condition(banned[0]!)).toBe("forbidden");
+    const room = next.room()!;
+    expect(Object.fromEntries(room.affiliations)).toEqual({
+      "romeo@example.net": "owner",
+      "benvolio@example.org": "outcast",
+      "juliet@example.com": "member",
+      "mercutio@example.org": "outcast",
+    });
+    expect(room.affiliationNotes.get("benvolio@example.org")).toEqual({ reason: "Brawling" });
+    expect(room.affiliationNotes.get("juliet@example.com")).toEqual({ nick: "Juliet" });
+    expect(condition(next.send(join(MERCUTIO, "Mercutio"))[0]!)).toBe("forbidden");
+    const entered = next.send(join(JULIET, "Juliet"));
+    expect(entered.some((s) => s.name === "presence" && codes(s).includes("110"))).toBe(true);
   });
 });
