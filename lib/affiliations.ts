@@ -8,7 +8,7 @@ import { canonicalBare } from "./jid.ts";
 import { removeOccupant } from "./leave.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
 import { broadcastPresence } from "./presence.ts";
-import { affiliationChangeRefusal, listRefusal, roleListRefusal, seesRealJids, standingOf } from "./permissions.ts";
+import { affiliationChangeRefusal, listRefusal, mayEnterMembersOnly, roleListRefusal, seesRealJids, standingOf } from "./permissions.ts";
 import { affiliationOf, bareOf, occupantByBareJid, occupantBySession, occupantKey, withOccupant, type Occupant, type Room } from "./room.ts";
 import { defaultRole, isAffiliation, isRole, type Affiliation } from "./roles.ts";
 import { errorReply, iqResult, NS, xml, type Element } from "./stanza.ts";
@@ -88,7 +88,7 @@ export function applyAffiliation(room: Room, target: string, affiliation: Affili
   const occupant = occupantByBareJid(next, target);
   if (occupant) {
     const key = occupantKey(next, occupant);
-    if (affiliation === "outcast" || (affiliation === "none" && next.config.membersOnly)) {
+    if (affiliation === "outcast" || (next.config.membersOnly && !mayEnterMembersOnly(affiliation))) {
       const code = affiliation === "outcast" ? 301 : 321;
       return removeOccupant(next, key, occupant, { codes: [code], reason, actor: actor?.nick, actorJid: actor?.jid });
     }

@@ -20,7 +20,7 @@ import {
 import { avatarPresence } from "./room-avatar.ts";
 import { reservedBy } from "./affiliations.ts";
 import { offlineMembers } from "./offline-members.ts";
-import { entryRefusal as affiliationRefusal, seesPresenceOf } from "./permissions.ts";
+import { entryRefusal as affiliationRefusal, realJidsPublic, seesPresenceOf } from "./permissions.ts";
 import { defaultRoomConfig, joinRefusal } from "./room-features.ts";
 import type { Refusal } from "./room-feature.ts";
 import { subjectMessage } from "./subject.ts";
@@ -44,7 +44,7 @@ export function welcome(room: Room, me: Occupant, to: string, selfCodes: StatusC
   for (const other of room.occupants.values()) if (other !== me && seesPresenceOf(room, other, me)) out.push(presenceToNewcomer(room, other, to, me));
   out.push(...offlineMembers(room, to, me));
   const codes: StatusCode[] = [...selfCodes];
-  if (room.config.whois === "anyone") codes.unshift(100);
+  if (realJidsPublic(room)) codes.unshift(100);
   out.push(presenceOf(room, me, to, me, { codes: [...codes, 110], session: me.sessions.find((s) => s.jid === to) }));
   const request = join ? parseHistoryRequest(join) : {};
   for (const entry of selectHistory(room.history, request, ctx.now, room.config.historyLength)) out.push(delayed(entry, room.jid, to));

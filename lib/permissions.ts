@@ -167,7 +167,7 @@ export function roleListRefusal(viewer: Standing): Refusal | undefined {
 /** Whether `viewer` (an occupant, or undefined for someone outside the room) may see real JIDs: whois anyone, or a moderator. */
 export function seesRealJids(room: Room, viewer: Occupant | undefined): boolean {
   if (!viewer) return false;
-  return room.config.whois === "anyone" || viewer.role === "moderator";
+  return realJidsPublic(room) || viewer.role === "moderator";
 }
 
 /**
@@ -178,6 +178,11 @@ export function seesRealJids(room: Room, viewer: Occupant | undefined): boolean 
 export function seesOccupantList(room: Room, viewer: Affiliation): boolean {
   if (!room.config.public || room.config.whois !== "anyone") return false;
   return !room.config.membersOnly || affiliationHas(viewer, "enter-members-only-room");
+}
+
+/** §7.2.4 (status 100): whether every occupant sees every real JID (a non-anonymous room). */
+export function realJidsPublic(room: Room): boolean {
+  return room.config.whois === "anyone";
 }
 
 /** Whose presence `viewer` receives (§5.1.1 "Broadcast Presence", muc#roomconfig_presencebroadcast): its own, and the roles the room broadcasts. */
