@@ -1,7 +1,8 @@
 // The embedded store (lib/shell/sqlite.ts): WAL mode, versioned migrations (a
 // file made by an older schema is migrated and keeps its data), what a load
-// returns, and a file on disk surviving a reopen.
+// returns, a file on disk surviving a reopen, and several processes on one file.
 import { Database } from "bun:sqlite";
+import { spawn } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -91,5 +92,62 @@ describe("the SQLite store", () => {
     const out = again.send(join(ROMEO, "Romeo"));
     expect(out.find((m) => m.getChild("body"))!.getChildText("body")).toBe("on disk");
     again.store.close();
+  });
+
+  test("a process opening a file while another migrates it waits, then finds the schema current (the migration runs once)", async () => {
+    const path = joinPath(dir, "migrating.sqlite");
+    const first = new Database(path, { create: true });
+    first.exec("PRAGMA journal_mode = WAL");
+    first.exec("BEGIN IMMEDIATE"); // as migrate() does: this process is in the middle of migrating
+    for (const [version, migration] of MIGRATIONS.entries()) first.exec(migration), first.exec(`PRAGMA user_version = ${version + 1}`);
+    const second = spawn([process.execPath, joinPath(import.meta.dir, "support", "sqlite-writer.ts"), path, ROOM, "0"], { stdout: "pipe", stderr: "pipe" });
+    await Bun.sleep(300); // the second process is up, waiting for the lock (busy_timeout)
+    first.exec("COMMIT");
+    const [code, out, err] = await Promise.all([second.exited, new Response(second.stdout).text(), new Response(second.stderr).text()]);
+    expect([code, out.trim().split("\n")[0], err]).toEqual([0, "open", ""]);
+    expect((first.query("PRAGMA user_version").get() as { user_version: number }).user_version).toBe(MIGRATIONS.length);
+    first.close();
+  });
+
+  test("processes sharing one file: another process writes while two connections here do; no busy errors, no lost rows", async () => {
+    const path = joinPath(dir, "shared.sqlite");
+    const rooms = ["a@muc.example.org", "b@muc.example.org"];
+    const stores = [openSqliteStore(path), openSqliteStore(path)];
+    const other = spawn([process.execPath, joinPath(import.meta.dir, "support", "sqlite-writer.ts"), path, "c@muc.example.org", "500"], { stdout: "pipe", stderr: "pipe" });
+    let running = true;
+    const exited = other.exited.then((code) => ((running = false), code));
+    const errors: string[] = [];
+    const done = [0, 0];
+    await Promise.all(
+      stores.map(async (store, k) => {
+        const room = rooms[k]!;
+        // From before the other process starts until it has finished: every one of its batches meets ours.
+        for (let batch = 0; running; batch++) {
+          try {
+            store.write([{ op: "save-room", room: { jid: room, config: { persistent: true, public: true, name: `batch ${batch}` } as never, affiliations: [], salt: "s" } }]);
+            for (let i = 0; i < 10; i++) {
+              const n = batch * 10 + i;
+              store.write([{ op: "archive", room, cap: 1_000_000, message: { id: `${room}-${n}`, at: n, stanza: "<message/>", nick: "n", occupantId: "o", sender: "s", retracted: false } }]);
+            }
+            store.flush();
+            done[k]++;
+          } catch (error) {
+            errors.push(String(error));
+          }
+          await Bun.sleep(1);
+        }
+      }),
+    );
+    const [code, out, err] = await Promise.all([exited, new Response(other.stdout).text(), new Response(other.stderr).text()]);
+    expect([code, err]).toEqual([0, ""]);
+    expect(errors).toEqual([]);
+    const theirs = Number(out.trim().split("\n")[1]);
+    expect(theirs).toBeGreaterThan(10);
+    const check = stores[0]!;
+    const expected = [...done, theirs].map((batches, k) => ({ room: `${"abc"[k]}@muc.example.org`, n: batches * 10 }));
+    expect(check.db.query("SELECT room, COUNT(*) AS n FROM archive GROUP BY room ORDER BY room").all()).toEqual(expected);
+    expect(check.db.query("SELECT room, n FROM archive_counts ORDER BY room").all()).toEqual(expected);
+    expect(check.db.query("SELECT name FROM rooms ORDER BY jid").all()).toEqual([...done, theirs].map((batches) => ({ name: `batch ${batches - 1}` })));
+    for (const store of stores) store.close();
   });
 });

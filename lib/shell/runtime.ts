@@ -74,9 +74,20 @@ export function createRuntime(options: RuntimeOptions, initial: ServiceState = i
         writes.push(effect);
         continue;
       }
-      const answer = store.read(effect);
+      let answer;
+      try {
+        answer = store.read(effect);
+      } catch {
+        follow.push({ kind: "read-failed", read: effect }); // answered at once, as an asynchronous failure would be later
+        continue;
+      }
       const answered = (value: unknown): Input => ({ kind: "read", read: effect as Read, result: value } as Input & Answered);
-      if (answer instanceof Promise) answer.then((value) => options.onAnswer?.(answered(value)));
+      // A read that fails (the database unreachable) is answered too: nothing waits for it forever.
+      if (answer instanceof Promise)
+        answer.then(
+          (value) => options.onAnswer?.(answered(value)),
+          () => options.onAnswer?.({ kind: "read-failed", read: effect }),
+        );
       else follow.push(answered(answer));
     }
     if (writes.length > 0) {

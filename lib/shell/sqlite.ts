@@ -63,13 +63,15 @@ export type SqliteStore = Omit<Store, "read"> & {
   read<R extends Read>(read: R): ReadResult<R>;
   db: Database;
   schemaVersion(): number;
+  probe(): string | undefined;
 };
 
 export function openSqliteStore(path: string): SqliteStore {
   const db = new Database(path, { create: true, strict: true });
+  // First: another process holding the file's lock makes us wait (up to 5 s), not fail.
+  db.exec("PRAGMA busy_timeout = 5000");
   db.exec("PRAGMA journal_mode = WAL");
   db.exec("PRAGMA synchronous = NORMAL"); // WAL + NORMAL: durable at each checkpoint, and a crash never corrupts
-  db.exec("PRAGMA busy_timeout = 5000");
   migrate(db);
 
   const q = {
@@ -148,11 +150,24 @@ export function openSqliteStore(path: string): SqliteStore {
     }
   }
 
+  // IMMEDIATE: the write lock now, waiting for another process's batch (busy_timeout). A
+  // deferred BEGIN would read first and upgrade later, and that upgrade fails at once with
+  // SQLITE_BUSY when another process wrote meanwhile, whatever busy_timeout says.
   let open = false;
   const begin = () => {
-    if (!open) db.exec("BEGIN");
+    if (!open) db.exec("BEGIN IMMEDIATE");
     open = true;
   };
+
+  /** The batch's writes failed when a read sent them: flush() throws this (the batch is rolled back). */
+  let failure: unknown;
+  /** A batch whose writes failed goes whole: none of it is committed later by accident. */
+  function rollback(): void {
+    pendingRows = [];
+    pendingCaps = new Map();
+    open = false;
+    if (db.inTransaction) db.exec("ROLLBACK");
+  }
 
   function apply(w: Write): void {
     switch (w.op) {
@@ -236,7 +251,13 @@ export function openSqliteStore(path: string): SqliteStore {
   }
 
   function read<R extends Read>(r: R): ReadResult<R> {
-    flushPending(); // a read sees every write before it
+    try {
+      flushPending(); // a read sees every write before it
+    } catch (error) {
+      rollback(); // the batch is lost: none of it is committed, and flush() says so
+      failure = error;
+      throw error;
+    }
     switch (r.op) {
       case "load-room":
         return loadRoom(r.jid, r.history) as ReadResult<R>;
@@ -266,16 +287,42 @@ export function openSqliteStore(path: string): SqliteStore {
     write(writes: readonly Write[]) {
       if (writes.length === 0) return;
       begin();
-      for (const w of writes) {
-        if (w.op !== "archive") flushPending(); // other writes keep their place after the appends before them
-        apply(w);
+      try {
+        for (const w of writes) {
+          if (w.op !== "archive") flushPending(); // other writes keep their place after the appends before them
+          apply(w);
+        }
+      } catch (error) {
+        rollback();
+        throw error;
       }
     },
     flush() {
+      if (failure !== undefined) {
+        const error = failure;
+        failure = undefined;
+        rollback();
+        throw error;
+      }
       if (!open) return;
-      flushPending();
+      try {
+        flushPending();
+      } catch (error) {
+        rollback();
+        throw error;
+      }
       open = false;
       db.exec("COMMIT");
+    },
+    probe() {
+      try {
+        if (db.inTransaction) return undefined; // a batch is open: its commit will tell
+        const { user_version } = db.query("PRAGMA user_version").get() as { user_version: number };
+        db.exec(`PRAGMA user_version = ${user_version}`); // a real write of the header, changing nothing
+        return undefined;
+      } catch (error) {
+        return `a test write failed: ${(error as Error).message}`;
+      }
     },
     close() {
       if (open) flushPending(), db.exec("COMMIT");
@@ -285,15 +332,28 @@ export function openSqliteStore(path: string): SqliteStore {
   };
 }
 
-/** Bring the schema up to date, one migration per transaction. */
+/**
+ * Bring the schema up to date, one migration per transaction. Each is IMMEDIATE and reads
+ * the version inside it: a second process opening the file meanwhile waits for the lock,
+ * then finds the migration done, and never applies it twice.
+ */
 export function migrate(db: Database, upTo = MIGRATIONS.length): void {
-  let version = (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
-  if (version > MIGRATIONS.length) throw new Error(`the database's schema (version ${version}) is newer than this service (${MIGRATIONS.length})`);
-  while (version < upTo) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[version]!);
-      db.exec(`PRAGMA user_version = ${version + 1}`);
-    })();
-    version++;
+  const version = () => (db.query("PRAGMA user_version").get() as { user_version: number }).user_version;
+  for (;;) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const current = version();
+      if (current > MIGRATIONS.length) throw new Error(`the database's schema (version ${current}) is newer than this service (${MIGRATIONS.length})`);
+      if (current >= upTo) {
+        db.exec("COMMIT");
+        return;
+      }
+      db.exec(MIGRATIONS[current]!);
+      db.exec(`PRAGMA user_version = ${current + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.inTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
   }
 }
