@@ -10,7 +10,7 @@ export interface Settings {
   password: string;
   /** Print the XML stream (@xmpp/debug). */
   debug: boolean;
-  /** The SQLite file rooms and archives live in (":memory:" for none that outlives the process). */
+  /** Where rooms and archives live: an SQLite file (":memory:" for none that outlives the process) or a postgres:// URL. */
   database: string;
   /** On SIGTERM/SIGINT: "stay" keeps the occupants for the next start (nobody notices), "leave" says 332. */
   onStop: "stay" | "leave";
@@ -46,6 +46,22 @@ function choice<T extends string>(env: Env, name: string, choices: readonly T[],
   return raw as T;
 }
 
+/** An SQLite file's path, or a postgres:// (postgresql://) URL; another URL scheme is a mistake. Never echoes a URL: it may hold a password. */
+function database(raw: string | undefined): string {
+  if (!raw) return "muc.sqlite";
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
+  if (scheme === undefined) return raw;
+  if (scheme !== "postgres" && scheme !== "postgresql") throw new ConfigError(`MUC_DATABASE must be an SQLite file's path or a postgres:// URL, got a ${scheme}:// URL`);
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError("MUC_DATABASE is not a valid postgres:// URL (postgres://user:password@host:port/database)");
+  }
+  if (!url.hostname) throw new ConfigError("MUC_DATABASE names no host: postgres://user:password@host:port/database");
+  return raw;
+}
+
 export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: false; error: string } {
   try {
     const service = env.XMPP_SERVICE || "xmpp://127.0.0.1:5347";
@@ -75,7 +91,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
         service,
         password,
         debug: flag(env, "XMPP_DEBUG", false),
-        database: env.MUC_DATABASE || "muc.sqlite",
+        database: database(env.MUC_DATABASE),
         onStop: choice(env, "MUC_ON_STOP", ["stay", "leave"] as const, "stay"),
         config: {
           domain,
@@ -102,6 +118,7 @@ export function parseEnv(env: Env): { ok: true; settings: Settings } | { ok: fal
           maxStanzaChars: integer(env, "MUC_MAX_STANZA_CHARS", defaultConfig.maxStanzaChars, 1024, 512 * 1024),
           roomCacheSize: integer(env, "MUC_ROOM_CACHE_SIZE", defaultConfig.roomCacheSize, 0, 1_000_000),
           maxWaitingStanzas: integer(env, "MUC_MAX_WAITING_STANZAS", defaultConfig.maxWaitingStanzas, 1, 100_000),
+          maxLoadingRooms: integer(env, "MUC_MAX_LOADING_ROOMS", defaultConfig.maxLoadingRooms, 1, 1_000_000),
           archivePageSize,
           archiveMaxPageSize,
           archiveMaxMessages: integer(env, "MUC_ARCHIVE_MAX_MESSAGES", defaultConfig.archiveMaxMessages, 1, 100_000_000),

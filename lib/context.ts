@@ -49,6 +49,8 @@ export interface ServiceConfig {
   roomCacheSize: number;
   /** Stanzas held for one room while it is read from storage; more get resource-constraint. */
   maxWaitingStanzas: number;
+  /** Rooms being read from storage at once; a stanza for one more gets resource-constraint. */
+  maxLoadingRooms: number;
   /** MAM (XEP-0313) page size when a query names none, and the most a query may ask for. */
   archivePageSize: number;
   archiveMaxPageSize: number;
@@ -101,6 +103,7 @@ export const defaultConfig: ServiceConfig = {
   forwardKey: "",
   roomCacheSize: 100,
   maxWaitingStanzas: 100,
+  maxLoadingRooms: 1000,
   archivePageSize: 20,
   archiveMaxPageSize: 50,
   archiveMaxMessages: 100_000,

@@ -191,8 +191,10 @@ function roomLoaded(state: ServiceState, jid: string, loaded: Extract<Answered, 
     next = { ...next, verify: enqueue(next.verify, sessionsOf(trimmed)) };
   }
   const out: Element[] = [];
-  for (const stanza of waiting) {
-    const [after, stanzas, more] = route(next, stanza, ctx, true);
+  for (const [i, stanza] of waiting.entries()) {
+    // Each waiting stanza is handled as if it had just arrived: with a nonce of its own (stanza-ids
+    // derive from it), made from this input's ("." never appears in the shell's nonces).
+    const [after, stanzas, more] = route(next, stanza, i === 0 ? ctx : { ...ctx, nonce: `${ctx.nonce}.${i}` }, true);
     next = after;
     out.push(...stanzas);
     effects.push(...more);
@@ -241,11 +243,19 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
   return commitRoom(acted ? { ...state, limits: admission.limits } : state, bare, room, next, out, effects, ctx);
 }
 
-/** Hold `stanza` while `jid` is read from storage (asking for it unless a read is under way); it is routed again once the room is in. */
+/**
+ * Hold `stanza` while `jid` is read from storage (asking for it unless a read is under way); it is routed again once the room is in.
+ * At most maxWaitingStanzas wait per room, and at most maxLoadingRooms rooms are read at once (so at most their
+ * product in all, however slow storage is). Beyond, resource-constraint (wait); never to a result, nor to another
+ * process of this service (errors are not held at all).
+ */
 function loadFirst(state: ServiceState, jid: string, stanza: Element, ctx: Context): Result {
   const waiting = state.loading.get(jid);
-  if (waiting && waiting.length >= ctx.config.maxWaitingStanzas)
-    return [state, stanza.attrs.from === ctx.config.domain ? [] : errorReply(stanza, "resource-constraint", "The room is being loaded; try again"), []];
+  const full = waiting ? waiting.length >= ctx.config.maxWaitingStanzas : state.loading.size >= ctx.config.maxLoadingRooms;
+  if (full) {
+    if (stanza.attrs.type === "result" || stanza.attrs.from === ctx.config.domain) return [state, [], []];
+    return [state, errorReply(stanza, "resource-constraint", waiting ? "The room is being loaded; try again" : "Too many rooms are being loaded; try again"), []];
+  }
   const loading = state.loading.set(jid, [...(waiting ?? []), stanza]);
   return [{ ...state, loading }, [], waiting ? [] : [{ op: "load-room", jid, history: ctx.config.maxHistoryLength }]];
 }

@@ -31,6 +31,8 @@ const VARIABLES = [
   "MUC_RATE_NICK_CHANGE_BURST",
   "MUC_RATE_NICK_CHANGES_PER_MINUTE",
   "MUC_RATE_EXEMPT",
+  "MUC_DATABASE",
+  "MUC_MAX_LOADING_ROOMS",
 ];
 
 function settings(env: Env): Settings {
@@ -158,6 +160,7 @@ describe("every variable set", () => {
       forwardKey: "",
       roomCacheSize: 100,
       maxWaitingStanzas: 100,
+      maxLoadingRooms: 1000,
       archivePageSize: 20,
       archiveMaxPageSize: 50,
       archiveMaxMessages: 100_000,
@@ -230,6 +233,7 @@ describe("malformed variables", () => {
     ["MUC_RATE_NICK_CHANGE_BURST", ["0", "many"]],
     ["MUC_RATE_NICK_CHANGES_PER_MINUTE", ["0", "1e9"]],
     ["MUC_RATE_EXEMPT", ["everyone", "admins", "1"]],
+    ["MUC_MAX_LOADING_ROOMS", ["0", "1000001", "many"]],
   ];
   for (const [variable, values] of cases)
     test(variable, () => {
@@ -239,6 +243,13 @@ describe("malformed variables", () => {
         if (variable !== "MUC_ADMINS") expect(error).toContain(value.trim());
       }
     });
+
+  test("MUC_DATABASE: a path, or a postgres:// URL; another scheme or a URL without a host is refused, and a URL is never echoed (it may hold a password)", () => {
+    for (const database of ["muc.sqlite", "/var/lib/muc/muc.sqlite", ":memory:", "postgres://muc:s3cret@db.internal:5432/muc", "postgresql://db.internal/muc?sslmode=require"])
+      expect(settings({ ...MINIMAL, MUC_DATABASE: database }).database).toBe(database);
+    expect(errorNaming({ ...MINIMAL, MUC_DATABASE: "mysql://muc:s3cret@db/muc" }, "MUC_DATABASE")).toContain("mysql://");
+    for (const bad of ["postgres://muc:s3cret@/muc", "postgres://muc:s3cret@[bad/muc"]) expect(errorNaming({ ...MINIMAL, MUC_DATABASE: bad }, "MUC_DATABASE")).not.toContain("s3cret");
+  });
 
   test("MUC_HISTORY_LENGTH is bounded by MUC_MAX_HISTORY_LENGTH", () => {
     expect(settings({ ...MINIMAL, MUC_MAX_HISTORY_LENGTH: "10", MUC_HISTORY_LENGTH: "10" }).config.historyLength).toBe(10);

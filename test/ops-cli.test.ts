@@ -76,6 +76,7 @@ describe("every variable is documented with its default", () => {
       MUC_RATE_EXEMPT: String(settings.config.rateExempt),
       MUC_ROOM_CACHE_SIZE: String(settings.config.roomCacheSize),
       MUC_MAX_WAITING_STANZAS: String(settings.config.maxWaitingStanzas),
+      MUC_MAX_LOADING_ROOMS: String(settings.config.maxLoadingRooms),
       MUC_ARCHIVE_PAGE_SIZE: String(settings.config.archivePageSize),
       MUC_ARCHIVE_MAX_PAGE_SIZE: String(settings.config.archiveMaxPageSize),
       MUC_ARCHIVE_MAX_MESSAGES: String(settings.config.archiveMaxMessages),
