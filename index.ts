@@ -10,7 +10,7 @@ import { defaultConfig, type ServiceConfig } from "./lib/context.ts";
 import type { Input, ServiceState } from "./lib/service.ts";
 import { createOutput } from "./lib/shell/output.ts";
 import { createRuntime } from "./lib/shell/runtime.ts";
-import { openSqliteStore } from "./lib/shell/sqlite.ts";
+import { openStore } from "./lib/shell/store.ts";
 import type { Element } from "./lib/stanza.ts";
 import type { Store } from "./lib/storage.ts";
 // Operations (issue 16): logs, metrics and health over HTTP, recording, the command line.
@@ -29,7 +29,7 @@ export interface ServiceOptions {
   password: string;
   debug?: boolean;
   config?: Partial<ServiceConfig>;
-  /** The SQLite file (default ":memory:"), or a store of your own. */
+  /** The SQLite file (default ":memory:") or a postgres:// URL (lib/shell/store.ts), or a store of your own. */
   database?: string;
   store?: Store;
   /** Where log lines go (default: stderr). */
@@ -87,7 +87,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   xmpp.reconnect.stop();
   if (options.debug) debug(xmpp, true);
 
-  const rawStore = options.store ?? openSqliteStore(options.database ?? ":memory:");
+  const rawStore = options.store ?? (await openStore(options.database ?? ":memory:"));
   const recorder = options.record
     ? createRecorder(options.record, config, Date.now(), { onError: (err) => logger.error("record", `recording to ${options.record} stopped: ${err.message}`) })
     : undefined;

@@ -154,6 +154,8 @@ export interface Store {
   write(writes: readonly Write[]): void | Promise<void>;
   flush(): void | Promise<void>;
   close(): void | Promise<void>;
+  /** Whether the store takes writes now (a real write that changes nothing): undefined, or why not. For /health. */
+  probe?(): string | undefined | Promise<string | undefined>;
 }
 
 // ---- Room ⇄ record ----

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { defaultConfig } from "../lib/context.ts";
 import { handle, initialState } from "../lib/service.ts";
 import { createLogger, type Level } from "../lib/shell/log.ts";
-import { errorOf, limitOf, stanzaKind, createObserver } from "../lib/shell/observe.ts";
+import { errorOf, limitOf, stanzaKind, createObserver, type Health } from "../lib/shell/observe.ts";
 import { createRuntime } from "../lib/shell/runtime.ts";
 import { openSqliteStore } from "../lib/shell/sqlite.ts";
 import type { Store } from "../lib/storage.ts";
@@ -163,6 +163,13 @@ describe("the exposition after a session", () => {
   });
 });
 
+/** The verdict on a synchronous store (SQLite) is synchronous: /health answers at once. */
+function healthNow(ops: { health(store: Store): Health | Promise<Health> }, store: Store): Health {
+  const verdict = ops.health(store);
+  if (verdict instanceof Promise) throw new Error("a synchronous store gave an asynchronous health verdict");
+  return verdict;
+}
+
 describe("storage health and failures", () => {
   test("healthy when online and SQLite takes a write; a failed commit makes it unhealthy until one succeeds", () => {
     let fail = false;
@@ -176,28 +183,29 @@ describe("storage health and failures", () => {
         return inner.flush();
       },
       close: () => inner.close(),
+      probe: () => inner.probe(),
     };
     const { ops, send, store, records } = observed({ store: flaky });
-    expect(ops.health(flaky)).toEqual({ ok: false, reason: "not connected to xmpp://127.0.0.1:5347 yet" });
+    expect(healthNow(ops, flaky)).toEqual({ ok: false, reason: "not connected to xmpp://127.0.0.1:5347 yet" });
     ops.connection.online();
-    expect(ops.health(flaky)).toEqual({ ok: true, reason: "ok" });
+    expect(healthNow(ops, flaky)).toEqual({ ok: true, reason: "ok" });
     fail = true;
     expect(() => send(join(ROMEO, "Romeo"))).toThrow("disk I/O error");
-    expect(ops.health(flaky)).toEqual({ ok: false, reason: "storage is not writable: a commit failed: disk I/O error" });
+    expect(healthNow(ops, flaky)).toEqual({ ok: false, reason: "storage is not writable: a commit failed: disk I/O error" });
     expect(sample(ops.render(), "muc_store_failures_total")).toBe(1);
     expect(records().find((r) => r.event === "storage")).toMatchObject({ level: "error", msg: "storage: a commit failed: disk I/O error" });
     fail = false;
     store.flush();
-    expect(ops.health(flaky).ok).toBe(true);
+    expect(healthNow(ops, flaky).ok).toBe(true);
   });
 
   test("the SQLite probe notices a database that no longer takes writes", () => {
     const { ops, raw } = observed();
     ops.connection.online();
-    expect(ops.health(raw).ok).toBe(true);
+    expect(healthNow(ops, raw).ok).toBe(true);
     raw.close();
-    expect(ops.health(raw)).toMatchObject({ ok: false });
-    expect(ops.health(raw).reason).toStartWith("storage is not writable: a test write failed:");
+    expect(healthNow(ops, raw)).toMatchObject({ ok: false });
+    expect(healthNow(ops, raw).reason).toStartWith("storage is not writable: a test write failed:");
   });
 
   test("connection changes: counted, and each one line with its fields", () => {
@@ -205,7 +213,7 @@ describe("storage health and failures", () => {
     ops.connection.failed("connect ECONNREFUSED 127.0.0.1:5347", 500);
     ops.connection.online();
     ops.connection.disconnected();
-    expect(ops.health(openSqliteStore(":memory:")).reason).toBe("not connected to xmpp://127.0.0.1:5347: the connection was lost");
+    expect(healthNow(ops, openSqliteStore(":memory:")).reason).toBe("not connected to xmpp://127.0.0.1:5347: the connection was lost");
     ops.connection.online();
     const text = ops.render();
     expect(sample(text, "muc_connect_failures_total")).toBe(1);

@@ -1,6 +1,7 @@
-// The embedded store (lib/shell/sqlite.ts): WAL mode, versioned migrations (a
-// file made by an older schema is migrated and keeps its data), what a load
-// returns, a file on disk surviving a reopen, and several processes on one file.
+// The embedded store (lib/shell/sqlite.ts), what is SQLite's own: WAL mode, versioned
+// migrations (a file made by an older schema is migrated and keeps its data), a file on
+// disk surviving a reopen, and several processes writing one file at once. What every
+// store does is in store.test.ts, against SQLite and PostgreSQL alike.
 import { Database } from "bun:sqlite";
 import { spawn } from "bun";
 import { afterAll, describe, expect, test } from "bun:test";
@@ -14,30 +15,6 @@ const dir = mkdtempSync(joinPath(tmpdir(), "muc-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("the SQLite store", () => {
-  test("archive appends of one batch go in together: in order, each room trimmed to its cap, seen by reads and later writes in the batch", () => {
-    const store = openSqliteStore(":memory:");
-    const message = (room: string, i: number) => ({
-      op: "archive" as const,
-      room,
-      message: { id: `${room}-${i}`, at: 1000 + i, stanza: `<message id="${i}"/>`, nick: "romeo", occupantId: "o", sender: "romeo@example.org", retracted: false },
-      cap: 100,
-    });
-    const a = "a@muc.example.org";
-    const b = "b@muc.example.org";
-    // 150 for a and 3 for b, interleaved, in several write calls (as the runtime makes one per input).
-    for (let i = 0; i < 150; i++) store.write(i < 3 ? [message(a, i), message(b, i)] : [message(a, i)]);
-    const last = store.read({ op: "archive-metadata", room: a, stanza: undefined as never });
-    expect(last.first?.id).toBe(`${a}-50`);
-    expect(last.last?.id).toBe(`${a}-149`);
-    store.write([message(a, 150), { op: "retract", room: a, id: `${a}-150`, tombstone: "<gone/>" }]);
-    store.flush();
-    const rows = store.db.query("SELECT id, stanza FROM archive WHERE room = ? ORDER BY seq").all(a) as { id: string; stanza: string }[];
-    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 100 }, (_, k) => `${a}-${k + 51}`));
-    expect(rows.at(-1)!.stanza).toBe("<gone/>");
-    expect(store.db.query("SELECT room, n FROM archive_counts ORDER BY room").all()).toEqual([{ room: a, n: 100 }, { room: b, n: 3 }]);
-    store.close();
-  });
-
   test("a new file: WAL mode, the schema at the newest version", () => {
     const store = openSqliteStore(joinPath(dir, "new.sqlite"));
     expect(store.db.query("PRAGMA journal_mode").get()).toEqual({ journal_mode: "wal" });

@@ -11,7 +11,7 @@ export interface HttpOptions {
   /** 0: any free port (see `url` for the one bound). */
   port: number;
   metrics: () => string;
-  health: () => Health;
+  health: () => Health | Promise<Health>;
 }
 
 export interface HttpListener {
@@ -25,12 +25,12 @@ export function startHttp(options: HttpOptions): HttpListener {
   const server = Bun.serve({
     hostname: options.hostname,
     port: options.port,
-    fetch(request) {
+    async fetch(request) {
       const { pathname } = new URL(request.url);
       if (pathname !== "/metrics" && pathname !== "/health") return new Response("not found: try /metrics or /health\n", { status: 404 });
       if (request.method !== "GET" && request.method !== "HEAD") return new Response("method not allowed\n", { status: 405, headers: { allow: "GET, HEAD" } });
       if (pathname === "/metrics") return new Response(options.metrics(), { headers: { "content-type": CONTENT_TYPE } });
-      const health = options.health();
+      const health = await options.health();
       return new Response(`${health.reason.replace(/\n/g, " ")}\n`, {
         status: health.ok ? 200 : 503,
         headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" },

@@ -204,7 +204,15 @@ export function createObserver(options: ObserverOptions) {
     return {
       read<R extends Read>(read: R) {
         m.reads.inc({ op: read.op });
-        return store.read(read);
+        const answer = store.read(read);
+        // A failed asynchronous read is told here (the runtime answers what waited for it); health is about writes.
+        if (answer instanceof Promise)
+          return answer.catch((error) => {
+            m.storeFailures.inc();
+            logger.error("storage", `storage: a ${read.op} read failed: ${(error as Error).message ?? error}`, { stack: (error as Error).stack });
+            return Promise.reject(error);
+          });
+        return answer;
       },
       write(writes: readonly Write[]) {
         let archived = 0;
@@ -247,19 +255,10 @@ export function createObserver(options: ObserverOptions) {
     };
   }
 
-  /** Whether storage takes writes now: the last commit worked, and (SQLite) a no-op write goes through. */
-  function storageHealth(store: Store): string | undefined {
+  /** Whether storage takes writes now: the last commit worked, and the store's own probe (a no-op write) goes through. */
+  function storageHealth(store: Store): string | undefined | Promise<string | undefined> {
     if (storeError) return storeError;
-    const db = (store as { db?: { inTransaction: boolean; exec(sql: string): void; query(sql: string): { get(): unknown } } }).db;
-    if (!db) return undefined;
-    try {
-      if (db.inTransaction) return undefined; // a batch is open: its commit will tell
-      const { user_version } = db.query("PRAGMA user_version").get() as { user_version: number };
-      db.exec(`PRAGMA user_version = ${user_version}`); // a real write of the header, changing nothing
-      return undefined;
-    } catch (error) {
-      return `a test write failed: ${(error as Error).message}`;
-    }
+    return store.probe?.();
   }
 
   return {
@@ -336,12 +335,13 @@ export function createObserver(options: ObserverOptions) {
     },
 
     /** 200 or 503, and why. */
-    health(store: Store): Health {
+    /** Synchronous for a synchronous store (SQLite); a promise when the store's probe is one (PostgreSQL). */
+    health(store: Store): Health | Promise<Health> {
       if (connection !== "online")
         return { ok: false, reason: `not connected to ${options.service}${lastConnectError ? `: ${lastConnectError}` : " yet"}` };
+      const verdict = (storage: string | undefined): Health => (storage ? { ok: false, reason: `storage is not writable: ${storage}` } : { ok: true, reason: "ok" });
       const storage = storageHealth(store);
-      if (storage) return { ok: false, reason: `storage is not writable: ${storage}` };
-      return { ok: true, reason: "ok" };
+      return storage instanceof Promise ? storage.then(verdict) : verdict(storage);
     },
 
     stop: () => lag.stop(),
