@@ -107,3 +107,29 @@ describe("a record in storage that makes the core throw", () => {
     expect([...runtime.state().rooms.get(ROOM)!.occupants.keys()].sort()).toEqual(["juliet", "romeo"]); // romeo restored from storage
   });
 });
+
+describe("a read the store cannot answer (lib/shell/runtime.ts)", () => {
+  test("a synchronous store that throws: the read is answered as failed at once; what waited gets internal-server-error, and nothing is stuck", () => {
+    const store = openSqliteStore(":memory:");
+    let broken = true;
+    const runtime = createRuntime({
+      store: {
+        read: ((r: Parameters<typeof store.read>[0]) => {
+          if (broken) throw new Error("disk I/O error");
+          return store.read(r);
+        }) as typeof store.read,
+        write: (w) => store.write(w),
+        flush: () => store.flush(),
+        close: () => store.close(),
+      },
+      config,
+      clock: () => T0,
+      nonce: () => crypto.randomUUID(),
+    });
+    const out = runtime.step({ kind: "stanza", stanza: join(JULIET, "juliet") });
+    expect(out.map((s) => [s.name, s.attrs.type, condition(s)])).toEqual([["presence", "error", "internal-server-error"]]);
+    expect(runtime.state().loading.size).toBe(0);
+    broken = false;
+    expect(runtime.step({ kind: "stanza", stanza: join(JULIET, "juliet") }).some((p) => p.name === "presence" && p.attrs.type === undefined)).toBe(true);
+  });
+});
