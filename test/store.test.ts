@@ -265,6 +265,23 @@ for (const kind of KINDS) {
       await db.close();
     });
 
+    test("the room list (admin commands with several processes): every stored room, by JID, with its stored occupants, at most the limit", async () => {
+      await fresh();
+      for (const jid of [B, A]) db.write({ op: "save-room", room: record(jid, jid === A ? "Verona" : "") });
+      db.write({ op: "save-occupant", room: A, key: "romeo", occupant: occupant("Romeo") }, { op: "save-occupant", room: A, key: "juliet", occupant: occupant("Juliet") });
+      db.write({ op: "save-room", room: record("z@muc.example.org", "", false) });
+      await db.flush();
+      expect(await db.read({ op: "room-list", limit: 10, stanza })).toEqual({
+        rooms: [
+          { jid: A, name: "Verona", occupants: 2 },
+          { jid: B, name: "", occupants: 0 },
+          { jid: "z@muc.example.org", name: "", occupants: 0 },
+        ],
+      });
+      expect((await db.read({ op: "room-list", limit: 2, stanza })).rooms.map((r) => r.jid)).toEqual([A, B]);
+      await db.close();
+    });
+
     test("a read inside an uncommitted batch sees the batch's writes; another connection sees them only after the commit", async () => {
       const database = await fresh();
       const other = await database.open();

@@ -296,6 +296,13 @@ export async function openPostgresStore(url: string, options: { max?: number } =
         const rooms = (await c.unsafe("SELECT jid, name FROM rooms WHERE public AND jid > $1 ORDER BY jid LIMIT $2::integer", [r.after ?? "", r.limit])) as { jid: string; name: string }[];
         return { rooms: rooms.map(({ jid, name }) => ({ jid, name })) } as ReadResult<R>;
       }
+      case "room-list": {
+        const rooms = (await c.unsafe(
+          "SELECT jid, name, (SELECT COUNT(*) FROM occupants WHERE occupants.room = rooms.jid) AS occupants FROM rooms ORDER BY jid LIMIT $1::integer",
+          [r.limit],
+        )) as { jid: string; name: string; occupants: string | number }[];
+        return { rooms: rooms.map(({ jid, name, occupants }) => ({ jid, name, occupants: Number(occupants) })) } as ReadResult<R>;
+      }
     }
     throw new Error(`unknown read ${(r as Read).op}`);
   }

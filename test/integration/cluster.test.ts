@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as pathJoin } from "node:path";
 import { ejabberdUnavailable, startEjabberd } from "../support/ejabberd.ts";
+import { postgresAvailable, startPostgres, type Postgres } from "../support/postgres.ts";
 import { connectUser, type TestClient } from "../support/client.ts";
 import type { XmppServer } from "../support/server.ts";
 import { codes, isGroupchat, join, NS, roomConfig, xml, type Element } from "./helpers.ts";
@@ -22,8 +23,21 @@ const unavailable = ejabberdUnavailable();
 if (unavailable && process.env.CI) throw new Error(`ejabberd cannot run (${unavailable}), but CI is set`);
 if (unavailable) console.warn(`SKIPPING the cluster tests: ${unavailable}`);
 
-/** The stores the processes share: the SQLite file (one host). */
-const STORES: { name: string; database: (dir: string) => Promise<string> }[] = [{ name: "one SQLite file", database: async (dir) => pathJoin(dir, "muc.sqlite") }];
+/** The stores the processes share: the SQLite file (one host), PostgreSQL (several hosts). */
+type SharedStore = { name: string; available: boolean; database(dir: string): Promise<string>; close?(): Promise<void> };
+let pg: Postgres | undefined;
+const STORES: SharedStore[] = [
+  { name: "one SQLite file", available: true, database: async (dir) => pathJoin(dir, "muc.sqlite") },
+  {
+    name: "PostgreSQL",
+    available: !unavailable && postgresAvailable(),
+    database: async () => (pg ??= await startPostgres()).database(),
+    close: async () => {
+      await pg?.stop();
+      pg = undefined;
+    },
+  },
+];
 
 const bodies = (page: Element[]) => page.map((m) => m.getChild("result", MAM)!.getChild("forwarded", "urn:xmpp:forward:0")!.getChild("message")!.getChildText("body"));
 
@@ -43,7 +57,7 @@ async function roomsPerProcess(httpPort: number): Promise<number[]> {
 }
 
 for (const store of STORES)
-  describe.skipIf(!!unavailable)(`${PROCESSES} processes behind ejabberd on ${store.name}`, () => {
+  describe.skipIf(!!unavailable || !store.available)(`${PROCESSES} processes behind ejabberd on ${store.name}`, () => {
     let server: XmppServer;
     let cluster: ClusterProcess;
     let dir: string;
@@ -67,6 +81,7 @@ for (const store of STORES)
       await Promise.all([alice, bob, admin].map((c) => c?.stop()));
       await cluster?.stop();
       await server?.stop();
+      await store.close?.();
       rmSync(dir, { recursive: true, force: true });
     }, 30_000);
 
