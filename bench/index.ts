@@ -1,4 +1,4 @@
-// `bun run bench [--json FILE] [--runs N] [--quick]`: what the service costs, in one run.
+// `bun run bench [--json FILE] [--runs N] [--quick] [--cluster]`: what the service costs, in one run.
 //   (a) the reducer core alone: a message and a join by room size; a message by number of rooms;
 //   (b) the whole process end to end, through a loopback peer that plays the XMPP server
 //       (bench/peer.ts, bench/e2e.ts): joins/s, copies/s, CPU per copy, latency under load and idle;
@@ -9,6 +9,7 @@
 //   (d) memory: RSS growth of the service process per occupant and per room at 10,000.
 // Every copy is checked (each message reaches each occupant of its room exactly once).
 // Loopback only; every loop is bounded in count and in time.
+// With --cluster, only bench/cluster.ts: N = 1, 2, 3 processes behind a real ejabberd.
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { runCore } from "./core.ts";
@@ -32,6 +33,11 @@ const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 
 
 const machine = `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Bun ${Bun.version}`;
 console.log(`bun-muc benchmark — ${machine}\n`);
+if (args.includes("--cluster")) {
+  const { clusterBench } = await import("./cluster.ts");
+  await clusterBench({ quick, runs, jsonFile, machine });
+  process.exit(0);
+}
 
 // (a) The core.
 console.log("(a) The reducer core alone (runtime + serialisation, no network, no storage)");

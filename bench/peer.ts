@@ -3,22 +3,13 @@
 // (SHA-1 of stream id + secret), then lets the benchmark write stanzas to the
 // component and see, stanza by stanza, what the component sends back.
 //
-// What comes back is scanned, not parsed: the start tag of each top-level
-// stanza (message, presence, iq) is found with indexOf and its from/to/id/type
-// read out. That is all the checks need, and it keeps the peer cheap, so the
-// component, not the peer, is what the benchmark measures.
+// What comes back is scanned, not parsed (bench/scan.ts), which keeps the peer
+// cheap, so the component, not the peer, is what the benchmark measures.
 import { createHash } from "node:crypto";
 import { createServer, type Server, type Socket } from "node:net";
+import { createScanner, type Seen } from "./scan.ts";
 
-export interface Seen {
-  name: "message" | "presence" | "iq";
-  from: string;
-  to: string;
-  id: string;
-  type: string;
-  /** The start tag and what follows it up to the next stanza's start (enough for a status code or a body). */
-  tail: string;
-}
+export type { Seen };
 
 export interface Peer {
   port: number;
@@ -37,20 +28,6 @@ export interface Peer {
   unsent(): number;
   close(): void;
 }
-
-const attr = (tag: string, name: string): string => {
-  const key = ` ${name}="`;
-  let at = tag.indexOf(key);
-  let quote = '"';
-  if (at === -1) {
-    at = tag.indexOf(` ${name}='`);
-    quote = "'";
-    if (at === -1) return "";
-  }
-  const start = at + key.length;
-  const end = tag.indexOf(quote, start);
-  return end === -1 ? "" : tag.slice(start, end);
-};
 
 export function startPeer(options: { domain: string; secret: string }): Promise<Peer> {
   return new Promise((resolveListening) => {
@@ -79,6 +56,7 @@ export function startPeer(options: { domain: string; secret: string }): Promise<
       s.setEncoding("utf8");
       const streamId = `bench-${Math.random().toString(36).slice(2)}`;
       let buffer = "";
+      const scan = createScanner((stanza, at) => peer.onStanza(stanza, at));
       s.on("error", () => {});
       s.on("data", (chunk: string) => {
         if (!authenticated) {
@@ -104,55 +82,12 @@ export function startPeer(options: { domain: string; secret: string }): Promise<
           buffer = buffer.slice(end + "</handshake>".length);
           for (const wake of waiters) wake();
           waiters = [];
-          if (buffer) scan("");
+          if (buffer) scan(buffer);
           return;
         }
         bytes += chunk.length;
         scan(chunk);
       });
-
-      /** Finds each stanza's start tag; an incomplete tag at the end waits for the next chunk. */
-      function scan(chunk: string) {
-        const text = buffer + chunk;
-        const now = performance.now();
-        let pos = 0;
-        let pending: { name: Seen["name"]; tag: string; start: number } | undefined;
-        const emit = (until: number) => {
-          if (!pending) return;
-          const { name, tag } = pending;
-          peer.onStanza({ name, from: attr(tag, "from"), to: attr(tag, "to"), id: attr(tag, "id"), type: attr(tag, "type"), tail: text.slice(pending.start, until) }, now);
-          pending = undefined;
-        };
-        for (;;) {
-          const lt = text.indexOf("<", pos);
-          if (lt === -1) {
-            pos = text.length;
-            break;
-          }
-          const c = text.charCodeAt(lt + 1);
-          let name: Seen["name"] | undefined;
-          if (c === 109 /* m */ && text.startsWith("message", lt + 1)) name = "message";
-          else if (c === 112 /* p */ && text.startsWith("presence", lt + 1)) name = "presence";
-          else if (c === 105 /* i */ && text.startsWith("iq", lt + 1)) name = "iq";
-          const after = name ? text.charCodeAt(lt + 1 + name.length) : 0;
-          if (name && (after === 32 || after === 62 || after === 47)) {
-            const gt = text.indexOf(">", lt);
-            if (gt === -1) {
-              pos = lt;
-              break;
-            }
-            emit(lt);
-            pending = { name, tag: text.slice(lt, gt + 1), start: lt };
-            pos = gt + 1;
-          } else if (lt + 9 >= text.length) {
-            pos = lt; // too short to tell ("<presence" needs the character after it too): wait for more
-            break;
-          } else pos = lt + 1;
-        }
-        // The last stanza's tail may go on in the next chunk; its start tag is complete, so report it now.
-        emit(pos);
-        buffer = text.slice(pos);
-      }
     });
     server.listen(0, "127.0.0.1", () => {
       peer.port = (server.address() as { port: number }).port;
