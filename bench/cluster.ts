@@ -14,44 +14,14 @@ import { join } from "node:path";
 import { startEjabberd } from "../test/support/ejabberd.ts";
 import type { XmppServer } from "../test/support/server.ts";
 import { startClusterProcess, type ClusterProcess } from "../test/integration/service-process.ts";
-import { connectAnonymous, type C2S } from "./c2s.ts";
-import { cpuTimes, findProcesses, machineTimes } from "./proc.ts";
-import type { Seen } from "./scan.ts";
+import { runC2SLoad, sum, type LoadParams, type LoadResult } from "./c2s-load.ts";
+import { findProcesses } from "./proc.ts";
 import { UNLIMITED_ENV } from "./unlimited.ts";
 
-export interface ClusterParams {
-  clients: number;
-  rooms: number;
-  /** Occupants per room (at most `clients`): room r holds clients r, r + 1, … (mod clients). */
-  occupants: number;
-  messages: number;
-  warmup: number;
-  window: number;
-  timeoutMs: number;
-}
+export type ClusterParams = LoadParams;
 
-/** CPU seconds during the measured phase. */
-export interface CpuSplit {
-  /** Each service process, busiest first. */
-  service: number[];
-  ejabberd: number;
-  clients: number;
-  /** Everything the machine did, ours and anyone else's; and the time the hypervisor took away. */
-  machine: number;
-  steal: number;
-  /** The part of each figure above spent in the kernel (system time), 0 to 1. */
-  kernel: { service: number; ejabberd: number; clients: number };
-}
-
-export interface ClusterResult {
+export interface ClusterResult extends LoadResult {
   processes: number;
-  joinsPerSec: number;
-  copiesPerSec: number;
-  messagesPerSec: number;
-  /** Copies and wall seconds of the measured phase. */
-  copies: number;
-  wallSec: number;
-  cpu: CpuSplit;
   /** Rooms held by each process after the run, most first. */
   roomsPerProcess: number[];
   /** From the processes' /metrics, over the whole run: messages archived per committed batch, and µs per message in storage (applying and committing, wall clock). */
@@ -59,158 +29,36 @@ export interface ClusterResult {
   storageUsPerMessage: number;
 }
 
-const DOMAIN = "muc.localhost";
-const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
-const used = (from: { user: number; system: number }, to: { user: number; system: number }) => to.user + to.system - from.user - from.system;
-const roomOf = (r: number) => `r${r}@${DOMAIN}`;
-
 export async function runCluster(n: number, p: ClusterParams): Promise<ClusterResult> {
-  const deadline = Date.now() + p.timeoutMs;
   const dir = mkdtempSync(join(tmpdir(), "muc-bench-cluster-"));
   const httpPort = 20_000 + Math.floor(Math.random() * 20_000);
   let server: XmppServer | undefined;
   let cluster: ClusterProcess | undefined;
-  const clients: C2S[] = [];
-  const fail = (what: string): never => {
-    throw new Error(`cluster of ${n}: ${what}\n${cluster?.output().slice(-2000) ?? ""}`);
-  };
-  const waitFor = async (done: () => boolean, what: () => string) => {
-    while (!done()) {
-      if (Date.now() > deadline) fail(`timed out waiting for ${what()}`);
-      await Bun.sleep(1);
-    }
-  };
   try {
     // ejabberd's component_number starts at 2: one process is the plain component registration.
     server = await startEjabberd({ componentConnections: n > 1 ? n : undefined });
     cluster = await startClusterProcess(server, n, { MUC_DATABASE: join(dir, "muc.sqlite"), MUC_HTTP: `127.0.0.1:${httpPort}`, XMPP_DEBUG: "", ...UNLIMITED_ENV });
     const servicePids = [...cluster.pids().values()];
     const beam = findProcesses("beam.smp", server.dir);
-    if (servicePids.length !== n || beam.length !== 1) fail(`expected ${n} service pids and one beam.smp, got ${servicePids} and ${beam}`);
+    if (servicePids.length !== n || beam.length !== 1) throw new Error(`cluster of ${n}: expected ${n} service pids and one beam.smp, got ${servicePids} and ${beam}`);
     await Bun.sleep(300); // each process marks itself online a moment after the handshake
-    for (let c = 0; c < p.clients; c++) clients.push(await connectAnonymous(server.host, server.c2sPort, server.anonDomain));
-
-    // Joins: client c is occupant j = c - r (mod clients) of room r when j < occupants, as nick n<j>.
-    const member = (c: number, r: number) => (((c - r) % p.clients) + p.clients) % p.clients;
-    let presences = 0;
-    let unexpected = 0;
-    const pairs = new Set<string>();
-    let handler = (c: number, s: Seen, _at: number) => {
-      if (s.name === "presence") {
-        presences++;
-        const key = `${s.from}|${c}`;
-        if (pairs.has(key)) unexpected++;
-        pairs.add(key);
-      } else if (s.name !== "message" || s.id) unexpected++; // the subject, sent to each joiner, has no id
-    };
-    clients.forEach((client, c) => (client.onStanza = (s, at) => handler(c, s, at)));
-    const expectedPresences = p.rooms * p.occupants * p.occupants;
-    const joinStart = performance.now();
-    clients.forEach((client, c) => {
-      let joins = "";
-      for (let r = 0; r < p.rooms; r++)
-        if (member(c, r) < p.occupants) joins += `<presence to='${roomOf(r)}/n${member(c, r)}'><x xmlns='http://jabber.org/protocol/muc'/></presence>`;
-      client.write(joins);
+    const load = await runC2SLoad(server, servicePids, beam[0]!, p, `cluster of ${n}`).catch((e: Error) => {
+      throw new Error(`${e.message}\n${cluster?.output().slice(-2000) ?? ""}`);
     });
-    await waitFor(() => presences >= expectedPresences, () => `${expectedPresences} join presences (got ${presences})`);
-    const joinMs = performance.now() - joinStart;
-    await Bun.sleep(200);
-    if (presences !== expectedPresences || unexpected > 0) fail(`joins: ${presences} of ${expectedPresences} presences, ${unexpected} unexpected stanzas`);
-
-    // Messages: message i goes to room i % rooms, from its occupant j = (i / rooms) % occupants.
-    const total = p.warmup + p.messages;
-    const senderOf = (i: number) => Math.floor(i / p.rooms) % p.occupants;
-    const remaining = new Uint16Array(total).fill(p.occupants);
-    const copiesOf = new Uint8Array(total * p.occupants);
-    let completed = 0;
-    let copies = 0;
-    let wrong = 0;
-    let scheduled = false;
-    let pump = () => {};
-    handler = (c, s) => {
-      if (s.name !== "message" || s.type !== "groupchat" || s.id[0] !== "m") return void (s.name === "message" ? 0 : wrong++);
-      const i = Number(s.id.slice(1));
-      const r = i % p.rooms;
-      const j = member(c, r);
-      if (!(i < total) || j >= p.occupants || s.from !== `${roomOf(r)}/n${senderOf(i)}`) return void wrong++;
-      if (copiesOf[i * p.occupants + j]++ !== 0) return void wrong++;
-      copies++;
-      if (--remaining[i]! === 0 && ++completed && !scheduled) {
-        scheduled = true;
-        setImmediate(pump);
-      }
-    };
-    const bursts: string[] = clients.map(() => "");
-    const send = (i: number) => {
-      const r = i % p.rooms;
-      bursts[(r + senderOf(i)) % p.clients] += `<message to='${roomOf(r)}' type='groupchat' id='m${i}'><body>Message number ${i}, with a few words in it.</body></message>`;
-    };
-    const sample = () => ({
-      at: performance.now(),
-      service: servicePids.map(cpuTimes),
-      ejabberd: cpuTimes(beam[0]!),
-      clients: ((u) => ({ user: u.user / 1e6, system: u.system / 1e6 }))(process.cpuUsage()),
-      machine: machineTimes(),
-    });
-    // The window is topped up whenever messages complete (once per round of socket reads), not
-    // polled: a benchmark spinning on a 2-core machine would take the CPU the server needs.
-    let next = 0;
-    let before = sample();
-    let after = before;
-    let measuring = false;
-    let finished = () => {};
-    pump = () => {
-      scheduled = false;
-      if (completed === total) return void ((after = sample()), finished());
-      if (!measuring && completed >= p.warmup) {
-        measuring = true; // the warm-up is through: the measured part starts now
-        before = sample();
-      }
-      while (next < total && next - completed < p.window && (next < p.warmup || measuring)) send(next++);
-      bursts.forEach((b, c) => b && (clients[c]!.write(b), (bursts[c] = "")));
-    };
-    let timer: Timer | undefined;
-    await new Promise<void>((resolve, reject) => {
-      finished = resolve;
-      timer = setTimeout(() => reject(new Error(`cluster of ${n}: timed out under load: ${completed} of ${total} messages complete`)), deadline - Date.now());
-      pump();
-    }).finally(() => clearTimeout(timer));
-    await Bun.sleep(200);
-    if (copies !== total * p.occupants || wrong > 0) fail(`messages: ${copies} of ${total * p.occupants} copies, ${wrong} wrong or repeated`);
-
     const metrics: string[] = [];
     for (let i = 0; i < n; i++) metrics.push(await (await fetch(`http://127.0.0.1:${httpPort + i}/metrics`, { signal: AbortSignal.timeout(5000) })).text());
     /** A metric's value in each process (summed over its labels). */
     const metric = (name: string) => metrics.map((text) => sum([...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, "gm"))].map((m) => Number(m[1]))));
     const archived = sum(metric("muc_archive_writes_total"));
     const storageSec = sum(metric("muc_archive_write_seconds_sum")) + sum(metric("muc_store_commit_seconds_sum"));
-    const wallSec = (after.at - before.at) / 1000;
-    const measuredCopies = p.messages * p.occupants;
     return {
       processes: n,
-      joinsPerSec: (p.rooms * p.occupants) / (joinMs / 1000),
-      copiesPerSec: measuredCopies / wallSec,
-      messagesPerSec: p.messages / wallSec,
-      copies: measuredCopies,
-      wallSec,
-      cpu: {
-        service: after.service.map((t, k) => used(before.service[k]!, t)).sort((a, b) => b - a),
-        ejabberd: used(before.ejabberd, after.ejabberd),
-        clients: used(before.clients, after.clients),
-        machine: after.machine.busy - before.machine.busy,
-        steal: after.machine.steal - before.machine.steal,
-        kernel: {
-          service: sum(after.service.map((t, k) => t.system - before.service[k]!.system)) / sum(after.service.map((t, k) => used(before.service[k]!, t))),
-          ejabberd: (after.ejabberd.system - before.ejabberd.system) / used(before.ejabberd, after.ejabberd),
-          clients: (after.clients.system - before.clients.system) / used(before.clients, after.clients),
-        },
-      },
+      ...load,
       roomsPerProcess: metric("muc_rooms").sort((a, b) => b - a),
       messagesPerBatch: archived / sum(metric("muc_store_commit_seconds_count")), // every batch commits once (joins' and ticks' too)
       storageUsPerMessage: (storageSec * 1e6) / archived,
     };
   } finally {
-    for (const client of clients) client.close();
     await cluster?.stop();
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -229,7 +77,7 @@ function medians(rs: ClusterResult[]) {
   const split = (f: (cpu: number, r: ClusterResult) => number) => ({
     service: m((r) => f(sum(r.cpu.service), r)),
     perProcess: rs[0]!.cpu.service.map((_, k) => m((r) => f(r.cpu.service[k]!, r))),
-    ejabberd: m((r) => f(r.cpu.ejabberd, r)),
+    ejabberd: m((r) => f(r.cpu.server, r)),
     clients: m((r) => f(r.cpu.clients, r)),
     machine: m((r) => f(r.cpu.machine, r)),
     steal: m((r) => f(r.cpu.steal, r)),
@@ -244,7 +92,7 @@ function medians(rs: ClusterResult[]) {
     roomsPerProcess: rs[0]!.roomsPerProcess.map((_, k) => m((r) => r.roomsPerProcess[k]!)),
     messagesPerBatch: m((r) => r.messagesPerBatch),
     storageUsPerMessage: m((r) => r.storageUsPerMessage),
-    kernelShare: { service: m((r) => r.cpu.kernel.service), ejabberd: m((r) => r.cpu.kernel.ejabberd), clients: m((r) => r.cpu.kernel.clients) },
+    kernelShare: { service: m((r) => r.cpu.kernel.service), ejabberd: m((r) => r.cpu.kernel.server), clients: m((r) => r.cpu.kernel.clients) },
   };
 }
 
@@ -265,7 +113,7 @@ export async function clusterBench(o: { quick: boolean; runs?: number; jsonFile?
       results.get(n)!.push(r);
       const cores = (x: number) => fmt(x / r.wallSec, 2);
       console.log(
-        `  run ${run + 1} N=${n} ${fmt(r.copiesPerSec).padStart(8)} copies/s  cores: service ${r.cpu.service.map(cores).join("+")}, ejabberd ${cores(r.cpu.ejabberd)}, ` +
+        `  run ${run + 1} N=${n} ${fmt(r.copiesPerSec).padStart(8)} copies/s  cores: service ${r.cpu.service.map(cores).join("+")}, ejabberd ${cores(r.cpu.server)}, ` +
           `clients ${cores(r.cpu.clients)}, machine ${cores(r.cpu.machine)} (stolen ${cores(r.cpu.steal)})  rooms ${r.roomsPerProcess.join("/")}`,
       );
     }

@@ -1,4 +1,4 @@
-// `bun run bench [--json FILE] [--runs N] [--quick] [--cluster]`: what the service costs, in one run.
+// `bun run bench [--json FILE] [--runs N] [--quick] [--cluster | --server]`: what the service costs, in one run.
 //   (a) the reducer core alone: a message and a join by room size; a message by number of rooms;
 //   (b) the whole process end to end, through a loopback peer that plays the XMPP server
 //       (bench/peer.ts, bench/e2e.ts): joins/s, copies/s, CPU per copy, latency under load and idle;
@@ -10,6 +10,7 @@
 // Every copy is checked (each message reaches each occupant of its room exactly once).
 // Loopback only; every loop is bounded in count and in time.
 // With --cluster, only bench/cluster.ts: N = 1, 2, 3 processes behind a real ejabberd.
+// With --server, only bench/server.ts: the service and the naive baseline behind a real Prosody.
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { runCore } from "./core.ts";
@@ -36,6 +37,11 @@ console.log(`bun-muc benchmark — ${machine}\n`);
 if (args.includes("--cluster")) {
   const { clusterBench } = await import("./cluster.ts");
   await clusterBench({ quick, runs, jsonFile, machine });
+  process.exit(0);
+}
+if (args.includes("--server")) {
+  const { serverBench } = await import("./server.ts");
+  await serverBench({ quick, runs, jsonFile, machine });
   process.exit(0);
 }
 

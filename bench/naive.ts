@@ -1,7 +1,10 @@
 // The naive baseline `bun run bench` compares the service with: the same runtime and
 // connection library (Bun, @xmpp/component), rooms in a Map, no validation, no storage,
 // no error handling, and one socket write per input. What the service costs beyond this is
-// the price of doing things right. Same environment variables as index.ts.
+// the price of doing things right. Same environment variables as index.ts. With
+// NAIVE_SAME_BYTES=1 each message copy also carries an occupant-id and a stanza-id as the
+// service's do (bench/server.ts: how much of the gap behind a real server is the server's cost
+// of those bytes).
 import { component } from "@xmpp/component";
 
 const domain = process.env.XMPP_DOMAIN!;
@@ -11,6 +14,10 @@ xmpp.reconnect.stop();
 
 type Room = { byNick: Map<string, string>; byJid: Map<string, string> };
 const rooms = new Map<string, Room>();
+const sameBytes = process.env.NAIVE_SAME_BYTES === "1";
+let sequence = 0;
+/** 27 characters, as the service's occupant ids (not a secret here: a stand-in of the same size). */
+const occupantId = (jid: string) => Bun.hash(jid).toString(36).padEnd(27, "x").slice(0, 27);
 const item = (self: boolean) => `<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="none" role="participant"/>${self ? '<status code="110"/>' : ""}</x>`;
 
 xmpp.on("stanza", (stanza) => {
@@ -37,7 +44,8 @@ xmpp.on("stanza", (stanza) => {
     void xmpp.write(out);
   } else if (stanza.name === "message" && type === "groupchat" && room) {
     const sender = `${roomJid}/${room.byJid.get(from)}`;
-    const payload = stanza.children.join("");
+    const ids = sameBytes ? `<occupant-id xmlns="urn:xmpp:occupant-id:0" id="${occupantId(from)}"/><stanza-id xmlns="urn:xmpp:sid:0" by="${roomJid}" id="b${(++sequence).toString(36)}"/>` : "";
+    const payload = stanza.children.join("") + ids;
     let out = "";
     for (const jid of room.byNick.values()) out += `<message from="${sender}" to="${jid}" type="groupchat" id="${id}">${payload}</message>`;
     void xmpp.write(out);

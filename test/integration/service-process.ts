@@ -21,10 +21,10 @@ export type ServiceProcess = {
   stop(): Promise<void>;
 };
 
-/** Start `bun run index.ts` against `prosody` with `database`, and wait until Prosody has authenticated it. */
-export async function startServiceProcess(prosody: Prosody, database: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+/** Start `bun run index.ts` (or another component: `script`) against `prosody` with `database`, and wait until Prosody has authenticated it. */
+export async function startServiceProcess(prosody: Prosody, database: string, env: Record<string, string> = {}, script = join(ROOT, "index.ts")): Promise<ServiceProcess> {
   const logFrom = prosody.log().length;
-  const proc = spawn([process.execPath, "run", join(ROOT, "index.ts")], {
+  const proc = spawn([process.execPath, "run", script], {
     cwd: ROOT,
     env: {
       ...process.env,
