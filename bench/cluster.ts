@@ -17,6 +17,7 @@ import { startClusterProcess, type ClusterProcess } from "../test/integration/se
 import { runC2SLoad, sum, type LoadParams, type LoadResult } from "./c2s-load.ts";
 import { findProcesses } from "./proc.ts";
 import { UNLIMITED_ENV } from "./unlimited.ts";
+import { fmt, median } from "./stats.ts";
 
 export type ClusterParams = LoadParams;
 
@@ -65,11 +66,6 @@ export async function runCluster(n: number, p: ClusterParams): Promise<ClusterRe
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 /** The medians of one N's runs (per process: the busiest's median, the next's, …). */
 function medians(rs: ClusterResult[]) {

@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { runCore } from "./core.ts";
 import { runE2E, runMemory, type E2EResult, type Variant } from "./e2e.ts";
+import { fmt, median } from "./stats.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -25,11 +26,6 @@ const quick = args.includes("--quick");
 const runs = Number(option("--runs") ?? (quick ? 1 : 3));
 const jsonFile = option("--json");
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "-");
 const row = (cells: string[], widths: number[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
 
 const machine = `${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores (${cpus()[0]?.model.trim() ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Bun ${Bun.version}`;

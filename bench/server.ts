@@ -11,6 +11,7 @@ import { startProsody, type Prosody } from "../test/support/prosody.ts";
 import { startServiceProcess, type ServiceProcess } from "../test/integration/service-process.ts";
 import { runC2SLoad, sum, type LoadParams, type LoadResult } from "./c2s-load.ts";
 import { UNLIMITED_ENV } from "./unlimited.ts";
+import { fmt, median } from "./stats.ts";
 
 type Variant = "naive" | "naive-same-bytes" | "service";
 
@@ -33,11 +34,6 @@ async function runBehindProsody(variant: Variant, p: LoadParams): Promise<LoadRe
   }
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const fmt = (x: number, digits = 0) => x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 export async function serverBench(o: { quick: boolean; runs?: number; jsonFile?: string; machine: string }) {
   const runs = o.runs ?? (o.quick ? 1 : 3);

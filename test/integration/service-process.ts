@@ -3,6 +3,7 @@
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
 import type { Prosody } from "../support/prosody.ts";
+import { collectOutput } from "../support/guard.ts";
 import type { XmppServer } from "../support/server.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -39,13 +40,7 @@ export async function startServiceProcess(prosody: Prosody, database: string, en
     stderr: "pipe",
   });
   running.add(proc);
-  let output = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const output = collectOutput(proc);
   const ended = async () => {
     await proc.exited;
     running.delete(proc);
@@ -54,11 +49,11 @@ export async function startServiceProcess(prosody: Prosody, database: string, en
     await prosody.waitForLog("External component successfully authenticated", 10_000, logFrom);
   } catch (e) {
     proc.kill("SIGKILL");
-    throw new Error(`${(e as Error).message}\nservice output:\n${output}`);
+    throw new Error(`${(e as Error).message}\nservice output:\n${output()}`);
   }
   return {
     proc,
-    output: () => output,
+    output,
     async kill() {
       proc.kill("SIGKILL");
       await ended();
@@ -107,34 +102,28 @@ export async function startClusterProcess(server: XmppServer, n: number, env: Re
     } catch {}
   };
   process.on("exit", killGroup);
-  let output = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const output = collectOutput(proc);
   const pids = () => {
     const map = new Map<number, number>();
-    for (const m of output.matchAll(/cluster: process (\d+) of \d+ started \(pid (\d+)\)/g)) map.set(Number(m[1]), Number(m[2]));
+    for (const m of output().matchAll(/cluster: process (\d+) of \d+ started \(pid (\d+)\)/g)) map.set(Number(m[1]), Number(m[2]));
     return map;
   };
   const authenticated = () => server.log().slice(logFrom).split("\n").filter((l) => server.logs.componentAuthenticated.test(l)).length;
   for (const until = Date.now() + 20_000; authenticated() < n; ) {
     if (Date.now() > until || proc.exitCode !== null) {
       killGroup();
-      throw new Error(`the server authenticated ${authenticated()} of ${n} processes\ncluster output:\n${output}`);
+      throw new Error(`the server authenticated ${authenticated()} of ${n} processes\ncluster output:\n${output()}`);
     }
     await Bun.sleep(50);
   }
   return {
-    output: () => output,
+    output,
     pids,
     async waitForPid(slot, not, timeoutMs = 10_000) {
       for (const until = Date.now() + timeoutMs; ; await Bun.sleep(25)) {
         const pid = pids().get(slot);
         if (pid !== undefined && pid !== not) return pid;
-        if (Date.now() > until) throw new Error(`process ${slot} did not start again\ncluster output:\n${output}`);
+        if (Date.now() > until) throw new Error(`process ${slot} did not start again\ncluster output:\n${output()}`);
       }
     },
     async stop() {

@@ -2,6 +2,7 @@
 // (MUC_DEV_PORTS=random), and the settings it printed read back from its output.
 import { spawn, type Subprocess } from "bun";
 import { join } from "node:path";
+import { collectOutput } from "./guard.ts";
 import type { ServerKind } from "./server.ts";
 
 export const ROOT = join(import.meta.dir, "..", "..");
@@ -33,24 +34,18 @@ export async function startDev(kind: ServerKind, opts: { cmd?: string[]; timeout
     stdout: "pipe",
     stderr: "pipe",
   });
-  let out = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) out += dec.decode(chunk, { stream: true });
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const printed = collectOutput(proc);
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  while (!out.includes("Ctrl-C stops everything.")) {
+  while (!printed().includes("Ctrl-C stops everything.")) {
     if (proc.exitCode !== null || Date.now() > deadline) {
       proc.kill("SIGKILL");
-      throw new Error(`bun run dev did not print its settings (exit ${proc.exitCode}):\n${out}`);
+      throw new Error(`bun run dev did not print its settings (exit ${proc.exitCode}):\n${printed()}`);
     }
     await Bun.sleep(50);
   }
   const need = (re: RegExp, what: string) => {
-    const m = re.exec(out);
-    if (!m) throw new Error(`bun run dev printed no ${what}:\n${out}`);
+    const m = re.exec(printed());
+    if (!m) throw new Error(`bun run dev printed no ${what}:\n${printed()}`);
     return m[1]!;
   };
   const accounts = [...need(/accounts:\s+(.*) \(SCRAM/, "accounts").matchAll(/(\w+)@localhost \/ (\S+?)(?:,|$)/g)].map((m) => ({
@@ -59,14 +54,14 @@ export async function startDev(kind: ServerKind, opts: { cmd?: string[]; timeout
   }));
   return {
     proc,
-    printed: () => out,
+    printed,
     url: need(/Web client:\s+(http:\/\/127\.0\.0\.1:\d+\/)/, "web client URL"),
     dir: need(/\(temp dir (\S+)\)/, "temp dir"),
     c2sPort: Number(need(/server 127\.0\.0\.1, port (\d+)/, "client port")),
     componentPort: Number(need(/on 127\.0\.0\.1:(\d+)/, "component port")),
     websocketUrl: need(/WebSocket:\s+(ws:\/\/\S+)/, "WebSocket URL"),
     accounts,
-    output: out,
+    output: printed(),
     stop: async () => {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       await proc.exited;

@@ -82,17 +82,11 @@ export function spawnGuarded(
     stdout: "pipe",
     stderr: "pipe",
   });
-  let output = "";
-  const drain = async (s: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
-  };
-  void drain(proc.stdout);
-  void drain(proc.stderr);
+  const output = collectOutput(proc);
   let stopping: Promise<void> | undefined;
   return {
     proc,
-    output: () => output,
+    output,
     running: () => proc.exitCode === null && proc.signalCode === null,
     stop: () =>
       (stopping ??= (async () => {
@@ -105,4 +99,16 @@ export function spawnGuarded(
         rmSync(opts.dir, { recursive: true, force: true });
       })()),
   };
+}
+
+/** Everything a child prints on stdout and stderr, so far (read as it comes, so its pipes never fill). */
+export function collectOutput(proc: { stdout: ReadableStream<Uint8Array>; stderr: ReadableStream<Uint8Array> }): () => string {
+  let output = "";
+  const drain = async (s: ReadableStream<Uint8Array>) => {
+    const dec = new TextDecoder();
+    for await (const chunk of s) output += dec.decode(chunk, { stream: true });
+  };
+  void drain(proc.stdout);
+  void drain(proc.stderr);
+  return () => output;
 }
