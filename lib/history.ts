@@ -5,7 +5,7 @@
 // gets with maxstanzas, maxchars, seconds and since (all limits combine), and
 // each message is sent with a <delay/> stamped by the room.
 // Pure: the current time comes in as an argument; inputs are never mutated.
-import { serialise } from "./serialise.ts";
+import { renderOnce, serialise } from "./serialise.ts";
 import { clone, NS, xml, type Element } from "./stanza.ts";
 
 export interface HistoryEntry {
@@ -157,12 +157,19 @@ export function stamp(at: number): string {
  * A delay the room itself added earlier is replaced; delays from others stay.
  */
 export function delayed(entry: HistoryEntry, roomJid: string, to: string): Element {
-  const message = clone(entry.stanza);
-  const { from, to: _stored, ...rest } = message.attrs;
-  message.attrs = { ...(from !== undefined ? { from } : {}), to, ...rest };
-  message.children = message.children.filter(
-    (child) => typeof child === "string" || !(child.name === "delay" && child.attrs.xmlns === NS.delay && child.attrs.from === roomJid),
-  );
-  message.append(xml("delay", { xmlns: NS.delay, from: roomJid, stamp: stamp(entry.at) }));
+  const { from, to: _stored, ...rest } = entry.stanza.attrs;
+  const message = xml(entry.stanza.name, { ...(from !== undefined ? { from } : {}), to, ...rest });
+  // Every joiner gets the same payload: built once per entry (and rendered once, serialise.ts),
+  // shared by the copies as a groupchat message's are; never changed afterwards.
+  let payload = payloads.get(entry);
+  if (payload === undefined || payload.room !== roomJid) {
+    const kept = entry.stanza.children.filter(
+      (child) => typeof child === "string" || !(child.name === "delay" && child.attrs.xmlns === NS.delay && child.attrs.from === roomJid),
+    );
+    payload = { room: roomJid, children: renderOnce([...kept, xml("delay", { xmlns: NS.delay, from: roomJid, stamp: stamp(entry.at) })]) };
+    payloads.set(entry, payload);
+  }
+  message.children = payload.children;
   return message;
 }
+const payloads = new WeakMap<HistoryEntry, { room: string; children: Element["children"] }>();

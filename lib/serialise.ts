@@ -24,10 +24,28 @@ export function serialiseShared(element: Element): string {
   return openTag(element) + ">" + inner + "</" + element.name + ">";
 }
 const shared = new WeakMap<readonly unknown[], string>();
+const lasting = new WeakSet<readonly unknown[]>();
 
-/** renderChildren(children), from serialiseShared's rendering when there is one. */
+/**
+ * Mark a children array that outlives a batch and is sent again and again (a history entry as
+ * joiners get it: at most the room's history length of them per room): its rendering is kept
+ * with it the first time it is rendered. Same rule as serialiseShared: the array never changes
+ * afterwards. (Not for something kept per occupant: a newcomer's view of each occupant, kept
+ * rendered, cost 1.3 KiB of heap per occupant.)
+ */
+export function renderOnce<T extends readonly unknown[]>(children: T): T {
+  lasting.add(children);
+  return children;
+}
+
+/** renderChildren(children), from a kept rendering when there is one (serialiseShared, renderOnce). */
 export function renderedChildren(children: readonly unknown[]): string {
-  return shared.get(children) ?? renderChildren(children);
+  let inner = shared.get(children);
+  if (inner === undefined) {
+    inner = renderChildren(children);
+    if (lasting.has(children)) shared.set(children, inner);
+  }
+  return inner;
 }
 
 const ATTR_SPECIAL = /["&'<>]/;

@@ -8,6 +8,7 @@ import {
   type HistoryEntry,
 } from "../lib/history.ts";
 import { shouldStore } from "../lib/archive.ts";
+import { serialiseAll } from "../lib/shell/output.ts";
 import { NS, xml, type Element } from "../lib/stanza.ts";
 
 const ROOM = "coven@chat.shakespeare.lit";
@@ -327,6 +328,16 @@ describe("delayed", () => {
     delayed(entry, ROOM, "d@e/f");
     expect(entry.stanza.toString()).toBe(before);
     expect(entry.stanza.getChild("delay")).toBeUndefined();
+  });
+
+  test("every joiner's copy is its own stanza around one shared payload, rendered as the stored message with the delay", () => {
+    const [a, b] = [delayed(entry, ROOM, "a@b/c"), delayed(entry, ROOM, "d@e/f")];
+    expect(a).not.toBe(b);
+    expect(a.children).toBe(b.children); // built once per entry, so rendered once (serialise.ts renderOnce)
+    expect(serialiseAll([a, b])).toBe(a.toString() + b.toString());
+    expect(b.toString()).toBe(a.toString().replace('to="a@b/c"', 'to="d@e/f"'));
+    // Another room's view (a room keeps its own entries; this only shows the payload is per room).
+    expect(delayed(entry, "other@chat.shakespeare.lit", "a@b/c").children).not.toBe(a.children);
   });
 
   test("replaces an earlier delay from the room, keeps other delays", () => {
