@@ -5,7 +5,7 @@ import { delayed, parseHistoryRequest, selectHistory } from "./history.ts";
 import type { Context } from "./context.ts";
 import { normalizeNick } from "./nick.ts";
 import { newSalt, occupantIdOf } from "./occupant-id.ts";
-import { broadcastPresence, presenceOf, presenceToNewcomer, type StatusCode } from "./presence.ts";
+import { broadcastPresence, presenceOf, presenceToNewcomer, sessionOf, type StatusCode } from "./presence.ts";
 import { defaultRole } from "./roles.ts";
 import {
   affiliationOf,
@@ -71,7 +71,7 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
   const sameAccount = occupantByBareJid(current, bareJid);
   if (sameAccount) {
     const key = occupantKey(current, sameAccount);
-    const merged: Occupant = { ...sameAccount, sessions: [...sameAccount.sessions, { jid: realJid, presence }] };
+    const merged: Occupant = { ...sameAccount, sessions: [...sameAccount.sessions, sessionOf(realJid, presence)] };
     current = withOccupant(current, key, merged, sameAccount);
     const codes: StatusCode[] = key === parsed.key ? [] : [210];
     return [current, welcome(current, merged, realJid, codes, x, ctx)];
@@ -89,7 +89,7 @@ export function join(room: Room | undefined, presence: Element, ctx: Context): R
     bareJid,
     occupantId: occupantIdOf(current.salt, bareJid),
     role: defaultRole(affiliation, current.config.moderated),
-    sessions: [{ jid: realJid, presence }],
+    sessions: [sessionOf(realJid, presence)],
   };
   current = withOccupant(current, parsed.key, occupant);
   const others = broadcastPresence(current, occupant, { othersOnly: true });

@@ -5,7 +5,7 @@
 import type { Context } from "./context.ts";
 import { reservedBy } from "./affiliations.ts";
 import { normalizeNick } from "./nick.ts";
-import { presenceOf } from "./presence.ts";
+import { presenceOf, sessionOf } from "./presence.ts";
 import { seesPresenceOf } from "./permissions.ts";
 import { withOccupant, type Occupant, type Room } from "./room.ts";
 import { errorReply, type Element } from "./stanza.ts";
@@ -21,7 +21,7 @@ export function changeNick(room: Room, key: string, occupant: Occupant, presence
 
   const realJid = presence.attrs.from as string;
   const others = occupant.sessions.filter((s) => s.jid !== realJid);
-  const renamed: Occupant = { ...occupant, nick: parsed.nick, sessions: [...others, { jid: realJid, presence }] };
+  const renamed: Occupant = { ...occupant, nick: parsed.nick, sessions: [...others, sessionOf(realJid, presence)] };
   const next = withOccupant(withOccupant(room, key, undefined, occupant), parsed.key, renamed);
 
   const out: Element[] = [];

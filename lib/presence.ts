@@ -29,6 +29,24 @@ export interface PresenceOptions {
 }
 
 /**
+ * A session as the room keeps it: its presence with only what the room passes on. The join's
+ * <x xmlns='…muc'/> (with a room password, history limits) is not kept in memory or storage.
+ */
+export function sessionOf(jid: string, presence: Element): Session {
+  const kept = passedOnPayload(presence);
+  if (kept.length === presence.children.length) return { jid, presence };
+  // Copies: a received child still points at the received presence (its parent), which would
+  // keep the whole of it, <x/> and password, alive with the session.
+  const slim = xml(presence.name, { ...presence.attrs });
+  for (const child of kept) {
+    const copy = clone(child);
+    copy.parent = slim;
+    slim.children.push(copy);
+  }
+  return { jid, presence: slim };
+}
+
+/**
  * The client's presence children that the room passes on (not its MUC join element): the
  * received elements themselves, shared (never changed), not copies.
  */

@@ -29,7 +29,7 @@ import { ownerQuery } from "./room-config.ts";
 import { changeNick } from "./nick-change.ts";
 import { nickKey, normalizeNick } from "./nick.ts";
 import { emptyMap, type PersistentMap } from "./persistent-map.ts";
-import { presenceOf } from "./presence.ts";
+import { presenceOf, sessionOf } from "./presence.ts";
 import { updatePresence } from "./presence-update.ts";
 import { privateMessage } from "./private-message.ts";
 import { defaultRoomConfig } from "./room-features.ts";
@@ -395,7 +395,7 @@ function toOccupant(room: Room | undefined, stanza: Element, nick: string, ctx: 
     if (stanza.getChild("x", NS.muc)) {
       // §7.2: a session that joins again (a client resyncing) gets everything again; nobody else hears of it.
       const others = self.sessions.filter((s) => s.jid !== realJid);
-      const updated = { ...self, sessions: [...others, { jid: realJid, presence: stanza }] };
+      const updated = { ...self, sessions: [...others, sessionOf(realJid, stanza)] };
       const next = withOccupant(room, key, updated, self);
       return [next, welcome(next, updated, realJid, [], stanza.getChild("x", NS.muc), ctx)];
     }

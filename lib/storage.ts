@@ -13,6 +13,7 @@ import type { Affiliation } from "./roles.ts";
 import type { AffiliationNote, Occupant, Room, RoomConfig, Subject } from "./room.ts";
 import { canonicalBare } from "./jid.ts";
 import { occupantIdOf } from "./occupant-id.ts";
+import { sessionOf } from "./presence.ts";
 import { parseXml, type Element } from "./stanza.ts";
 
 /** A persistent room as stored: everything but its occupants and history. */
@@ -201,7 +202,8 @@ export function fromStoredRoom(loaded: LoadedRoom, defaults: RoomConfig): Room {
       bareJid: occupant.bareJid,
       occupantId: occupantIdOf(room.salt, occupant.bareJid),
       role: occupant.role,
-      sessions: occupant.sessions.map((s) => ({ jid: s.jid, presence: parseXml(s.presence) })),
+      // A record written before sessions were kept slim may hold the join's password: dropped here.
+      sessions: occupant.sessions.map((s) => sessionOf(s.jid, parseXml(s.presence))),
     });
     for (const s of occupant.sessions) sessions.set(s.jid, key);
   }

@@ -335,6 +335,26 @@ describe("what the configuration changes", () => {
     expect(sim.room()!.occupants.size).toBe(3);
   });
 
+  test("the password a joiner sent is kept nowhere: not in the occupant's session, not in storage, not after a restart", () => {
+    const sim = romeoAndJuliet();
+    sim.send(configure(ROMEO, { "muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "wherefore", "muc#roomconfig_persistentroom": "1" }));
+    sim.send(join(MERCUTIO, "mercutio", ROOM, xml("password", {}, "wherefore"), xml("history", { maxstanzas: "0" })));
+    const session = sim.room()!.occupants.get("mercutio")!.sessions[0]!;
+    expect(session.presence.toString()).not.toContain("wherefore");
+    expect(session.presence.getChild("x", NS.muc)).toBeUndefined();
+    const stored = sim.store.db.query("SELECT data FROM occupants WHERE key = 'mercutio'").get() as { data: string };
+    expect(stored.data).toContain("mercutio@example.org/street");
+    expect(stored.data).not.toContain("wherefore");
+    // A record written by an older version, with the join's <x/> in it, loses it when read.
+    const old = JSON.parse(stored.data);
+    old.sessions[0].presence = `<presence from="${MERCUTIO}" to="${ROOM}/mercutio"><x xmlns="${NS.muc}"><password>wherefore</password></x><show>away</show></presence>`;
+    sim.store.db.query("UPDATE occupants SET data = ? WHERE key = 'mercutio'").run(JSON.stringify(old));
+    const after = sim.restart();
+    after.send(xml("message", { from: JULIET, to: ROOM, type: "groupchat", id: "x" }, xml("body", {}, "who is there?")));
+    const restored = after.room()!.occupants.get("mercutio")!.sessions[0]!.presence;
+    expect(restored.toString()).toBe(`<presence from="${MERCUTIO}" to="${ROOM}/mercutio"><show>away</show></presence>`);
+  });
+
   test("password protection switched off removes the password", () => {
     const sim = romeoAndJuliet();
     sim.send(configure(ROMEO, { "muc#roomconfig_passwordprotectedroom": "1", "muc#roomconfig_roomsecret": "wherefore" }));
