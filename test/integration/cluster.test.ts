@@ -2,7 +2,8 @@
 // ejabberd with the README's domain_balancing, `bun run cluster 3` on one shared database, real
 // clients. Twenty rooms work as with one process; the domain's disco#items and the admin
 // commands see all of them; one process killed with SIGKILL is started again by the supervisor
-// and its rooms answer within seconds, with their occupants and their archive.
+// and its rooms answer within seconds, with their occupants and their archive; ejabberd restarted
+// under the running processes, every room works again as configured.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -167,4 +168,32 @@ for (const store of STORES)
       const listed = await alice.iq(xml("iq", { to: "muc.localhost", type: "get" }, xml("query", { xmlns: NS.discoItems })));
       expect(listed.getChild("query")!.getChildren("item").map((i) => i.attrs.jid)).toEqual(rooms.slice(0, -1));
     });
+
+    test("ejabberd restarted: the processes reconnect (each maybe to another slot), forget what they held, and every room works again as configured", async () => {
+      const kept = rooms.slice(0, -1); // the last one was destroyed above
+      const ports = { componentPort: server.componentPort, c2sPort: server.c2sPort, httpPort: server.httpPort, secret: server.secret };
+      await Promise.all([alice, bob, admin].map((c) => c.stop()));
+      await server.stop();
+      server = await startEjabberd({ componentConnections: PROCESSES, ...ports });
+      const authenticated = () => server.log().split("\n").filter((l) => server.logs.componentAuthenticated.test(l)).length;
+      for (const until = Date.now() + 20_000; authenticated() < PROCESSES && Date.now() < until; ) await Bun.sleep(100);
+      expect(authenticated()).toBe(PROCESSES);
+      [alice, bob, admin] = [await connectUser(server, "alice"), await connectUser(server, "bob"), await connectUser(server, "admin")];
+      const listed = await alice.iq(xml("iq", { to: "muc.localhost", type: "get" }, xml("query", { xmlns: NS.discoItems })));
+      expect(listed.getChild("query")!.getChildren("item").map((i) => i.attrs.jid)).toEqual(kept);
+      for (const room of kept) {
+        // The sessions of before the restart are gone with the server: both join again, and talk.
+        await join(alice, room, "Alice");
+        await join(bob, room, "Bob");
+        await bob.send(xml("message", { to: room, type: "groupchat" }, xml("body", {}, `again ${room}`)));
+        await alice.waitFor(isGroupchat(`again ${room}`), 5000);
+      }
+      const info = await alice.iq(xml("iq", { to: kept[3]!, type: "get" }, xml("query", { xmlns: "http://jabber.org/protocol/disco#info" })));
+      expect(info.getChild("query")!.getChild("identity")!.attrs.name).toBe(`Team ${kept[3]!.slice(5, 7)}`);
+      // The archive has it all: before the kill, after it (the attempts that reached a process), after the restart.
+      const archived = await archive(bob, kept[3]!, "after-restart");
+      expect([archived[0], archived.at(-1)]).toEqual([`hello ${kept[3]}`, `again ${kept[3]}`]);
+      expect(archived.slice(1, -1).every((body) => body?.startsWith(`after the kill ${kept[3]} `))).toBe(true);
+      expect(archived.length).toBeGreaterThanOrEqual(3);
+    }, 60_000);
   });
