@@ -1,8 +1,8 @@
 // The rest of running a room, end to end on a real Prosody: registration and reserved nicks,
 // a probe for an absent member, voice requests, allowpm, and the service admins' ad-hoc
 // commands (destroy, list, announce).
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { codes, condition, integrationAvailable, item, join, NS as BASE_NS, roomConfig, startBed, xml, type Bed, type Element, type TestClient } from "./helpers.ts";
+import { describe, expect, test } from "bun:test";
+import { codes, condition, integrationAvailable, item, join, NS as BASE_NS, roomConfig, sharedBed, xml, type Element, type TestClient } from "./helpers.ts";
 
 const NS = { ...BASE_NS, mucOwner: "http://jabber.org/protocol/muc#owner", register: "jabber:iq:register", commands: "http://jabber.org/protocol/commands" };
 const available = integrationAvailable();
@@ -14,13 +14,7 @@ function submit(to: string, fields: Record<string, string>, attrs: Record<string
 }
 
 describe.skipIf(!available)("running a room", () => {
-  let bed: Bed;
-  beforeAll(async () => {
-    bed = await startBed({ admins: ["admin@localhost"] });
-  }, 20_000);
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({ admins: ["admin@localhost"] });
 
   test("a member registers a nick; it is refused to others; a probe answers for the absent member", async () => {
     const room = bed.room("register");

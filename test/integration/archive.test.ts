@@ -1,8 +1,8 @@
 // The message archive (XEP-0313), stanza-ids and occupant-ids, and moderation over the wire,
 // against each server: what one client said is found by another, paged both ways, with the
 // same ids the live copies carried; a moderator's retraction reaches everyone.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { describeEachServer, join, startBed, xml, type Bed, type Element, type TestClient } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { describeEachServer, join, sharedBed, xml, type Element, type TestClient } from "./helpers.ts";
 
 const MAM = "urn:xmpp:mam:2";
 const RSM = "http://jabber.org/protocol/rsm";
@@ -23,13 +23,7 @@ async function page(client: TestClient, room: string, rsm: Record<string, string
 }
 
 describeEachServer("the archive", (kind) => {
-  let bed: Bed;
-  beforeAll(async () => {
-    bed = await startBed({}, { server: kind });
-  }, 30_000);
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({}, { server: kind });
 
   test("what was said is archived with the ids its copies carried; pages forward and backward", async () => {
     const room = bed.room("archive");

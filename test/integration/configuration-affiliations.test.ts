@@ -2,8 +2,8 @@
 // each server: the form is fetched and submitted, a password then gates entry; a members-only
 // room admits a granted member and refuses others; a ban removes the occupant (301) and keeps
 // him out. The reducer tests cover every rule; this shows it works through real servers.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { codes, condition, describeEachServer, isPresence, item, join, joinPresence, startBed, xml, type Bed, type TestClient } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { codes, condition, describeEachServer, isPresence, item, join, joinPresence, sharedBed, xml, type TestClient } from "./helpers.ts";
 
 const OWNER = "http://jabber.org/protocol/muc#owner";
 const ADMIN = "http://jabber.org/protocol/muc#admin";
@@ -31,15 +31,7 @@ const affiliate = (admin: TestClient, room: string, attrs: Record<string, string
   admin.iq(xml("iq", { type: "set", to: room }, xml("query", { xmlns: ADMIN }, xml("item", attrs))));
 
 describeEachServer("room configuration and affiliations", (kind) => {
-  let bed: Bed;
-
-  beforeAll(async () => {
-    bed = await startBed({}, { server: kind });
-  }, 30_000);
-
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({}, { server: kind });
 
   test("the owner gets the form, sets a password; entry without it is not-authorized, with it works", async () => {
     const room = bed.room("secret");

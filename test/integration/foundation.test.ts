@@ -21,7 +21,7 @@ import {
   leave,
   NS,
   sleep,
-  startBed,
+  sharedBed,
   withTimeout,
   xml,
   type Bed,
@@ -35,15 +35,7 @@ async function listedRooms(bed: Bed, asker: Awaited<ReturnType<Bed["user"]>>): P
 }
 
 describeEachServer("foundation: rooms, messages, leaving", (kind) => {
-  let bed: Bed;
-
-  beforeAll(async () => {
-    bed = await startBed({}, { server: kind });
-  }, 30_000);
-
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({}, { server: kind });
 
   test("two users join and see each other; owner gets 201 and 110; the empty subject comes last", async () => {
     const room = bed.room("meet");

@@ -1,7 +1,7 @@
 // Shared by the integration tests: a real XMPP server (Prosody or ejabberd) with the real
 // service (index.ts's startService) connected to it as its component, real c2s clients, and
 // small readers for the MUC stanzas the tests assert on.
-import { describe } from "bun:test";
+import { afterAll, beforeAll, describe } from "bun:test";
 import { connectUser, xml, type ClientOptions, type Element, type TestClient } from "../support/client.ts";
 import { prosodyAvailable } from "../support/prosody.ts";
 import { serversUnderTest, startServer, type ServerKind, type XmppServer } from "../support/servers.ts";
@@ -107,6 +107,26 @@ export async function startBed(config: Partial<ServiceConfig> = {}, options: Bed
     await server.stop();
     throw e;
   }
+}
+
+/**
+ * One bed for a whole describe block: started before its first test, closed after its last.
+ * Returns it as a stand-in that reads through to the started bed (use it inside tests only).
+ */
+export function sharedBed(config: Partial<ServiceConfig> = {}, options: BedOptions = {}): Bed {
+  let bed: Bed | undefined;
+  beforeAll(async () => {
+    bed = await startBed(config, options);
+  }, 30_000);
+  afterAll(async () => {
+    await bed?.close();
+  }, 10_000);
+  return new Proxy({} as Bed, {
+    get: (_, key) => {
+      if (!bed) throw new Error("the test bed is not started yet (use it inside a test)");
+      return bed[key as keyof Bed];
+    },
+  });
 }
 
 export async function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {

@@ -2,22 +2,15 @@
 // messages; past the burst it gets policy-violation errors of type wait, and the other
 // occupants receive the burst and no more. And an invitation to something that is not an
 // address is refused with jid-malformed, never passed on to the server.
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { defaultConfig } from "../../lib/context.ts";
-import { condition, integrationAvailable, isGroupchat, isPresence, join, NS, sleep, startBed, xml, type Bed, type Element } from "./helpers.ts";
+import { condition, integrationAvailable, isGroupchat, isPresence, join, NS, sleep, sharedBed, xml, type Element } from "./helpers.ts";
 
 const available = integrationAvailable();
 
 describe.skipIf(!available)("limits on a real Prosody", () => {
-  let bed: Bed;
-
-  beforeAll(async () => {
-    bed = await startBed(); // the default limits
-  }, 20_000);
-
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  // the default limits
+  const bed = sharedBed();
 
   test("a groupchat flood: the burst reaches the room, the rest bounce to the flooder with policy-violation (wait)", async () => {
     const room = bed.room("flood");

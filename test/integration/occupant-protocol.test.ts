@@ -2,7 +2,7 @@
 // the same scenarios against each): presence updates, nick changes, private messages, the
 // subject, discussion history, room disco#info, XEP-0410 self-ping, IQs forwarded between
 // occupants, and kicks.
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import {
   codes,
   condition,
@@ -16,23 +16,14 @@ import {
   leave,
   mucX,
   NS,
-  startBed,
+  sharedBed,
   xml,
-  type Bed,
   type Element,
   type TestClient,
 } from "./helpers.ts";
 
 describeEachServer("the full occupant protocol", (kind) => {
-  let bed: Bed;
-
-  beforeAll(async () => {
-    bed = await startBed({}, { server: kind });
-  }, 30_000);
-
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({}, { server: kind });
 
   /** alice (owner) and bob (participant) in a fresh room, each having seen the other arrive. */
   async function pair(label: string, bobOptions?: { autoReply?: boolean }) {

@@ -7,19 +7,11 @@
 //   Prosody closes the stream on a foreign one): answers must still arrive, the stream stay up;
 // - both tell the room when a client vanishes without leaving; ejabberd also when the TCP
 //   connection just dies.
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { codes, describeEachServer, isGroupchat, isPresence, join, joinPresence, NS, startBed, xml, type Bed } from "./helpers.ts";
+import { expect, test } from "bun:test";
+import { codes, describeEachServer, isGroupchat, isPresence, join, joinPresence, NS, sharedBed, xml } from "./helpers.ts";
 
 describeEachServer("the servers' differences do not show", (kind) => {
-  let bed: Bed;
-
-  beforeAll(async () => {
-    bed = await startBed({}, { server: kind });
-  }, 30_000);
-
-  afterAll(async () => {
-    await bed?.close();
-  }, 10_000);
+  const bed = sharedBed({}, { server: kind });
 
   test("xml:lang: a message's language reaches every occupant as its sender set it; unmarked ones read as the server's default", async () => {
     const room = bed.room("lang");
