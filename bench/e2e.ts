@@ -97,6 +97,8 @@ export async function startComponent(variant: Variant, env: Record<string, strin
       peer.close();
       proc.kill();
       await proc.exited;
+      // BENCH_LOG=FILE keeps the component's stderr (with BUN_JSC_logGC=1: its collections).
+      if (process.env.BENCH_LOG) await Bun.write(process.env.BENCH_LOG, log);
       rmSync(dir, { recursive: true, force: true });
     },
   };

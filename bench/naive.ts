@@ -54,3 +54,4 @@ xmpp.on("stanza", (stanza) => {
 
 await xmpp.connect(process.env.XMPP_SERVICE!);
 await xmpp.open({ domain });
+process.on("SIGTERM", () => process.exit(0)); // so that a profile (BENCH_BUN_ARGS) is written

@@ -41,7 +41,7 @@ import { isVoiceRequest, voiceRequest } from "./room-features/voice-requests.ts"
 import { fromStoredRoom, roomWrites, type Answered, type ListedRoom, type Read, type Write } from "./storage.ts";
 import { serialisedLength } from "./serialise.ts";
 import { enqueue, forget, initialVerify, PREFIX as VERIFY_PREFIX, sessionsOf, verifyAnswer, verifyTick, type VerifyState } from "./verify.ts";
-import { errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
+import { attrOf, errorReply, iqPayload, iqResult, isError, NS, type Element } from "./stanza.ts";
 
 export interface ServiceState {
   /** The rooms in memory, by bare room JID. */
@@ -239,7 +239,7 @@ function route(state: ServiceState, input: Element, ctx: Context, known: boolean
     ? toOccupant(room, stanza, resource, ctx)
     : toRoom(room, stanza, ctx);
   // The sender pays for what the room does on its behalf; a refusal (errors back to it only) is free.
-  const acted = admission.limits !== state.limits && (next !== room || out.some((s) => s.attrs.type !== "error"));
+  const acted = admission.limits !== state.limits && (next !== room || out.some((s) => attrOf(s, "type") !== "error"));
   return commitRoom(acted ? { ...state, limits: admission.limits } : state, bare, room, next, out, effects, ctx);
 }
 

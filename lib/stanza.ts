@@ -113,16 +113,55 @@ export function clone(element: Element): Element {
  * order, `to` set), whose children are the *same* array as the original's. Cheap (no deep copy);
  * both must then stay unchanged, which every reducer's output does. The shell serialises such a
  * shared array once per batch (lib/shell/output.ts).
+ *
+ * A broadcast makes one of these per recipient, so even its attributes are not copied: the
+ * copy keeps the original and its own `to`, and builds its `attrs` object only when something
+ * reads it (a test, @xmpp/debug's toString()). The shell's serialiser reads neither: it renders
+ * the original's tag once around each copy's `to` (see readdressing()).
  */
 export function readdressed(element: Element, to: string): Element {
-  // The constructor's own empty attrs and children would be thrown away at once: fill in the
-  // fields directly, in the constructor's order (so the object has the usual shape).
-  const copy: Element = Object.create(xml.Element.prototype);
+  const copy: Readdressed = Object.create(READDRESSED);
   copy.name = element.name;
   copy.parent = null;
   copy.children = element.children;
-  copy.attrs = { ...element.attrs, to };
+  copy.original = element;
+  copy.to = to;
+  copy.own = undefined;
   return copy;
+}
+
+interface Readdressed extends Element {
+  original: Element;
+  to: string;
+  /** The attributes, once read (or set). */
+  own: Element["attrs"] | undefined;
+}
+
+const READDRESSED: Readdressed = Object.create(ltx.Element.prototype, {
+  attrs: {
+    get(this: Readdressed) {
+      return (this.own ??= { ...this.original.attrs, to: this.to });
+    },
+    set(this: Readdressed, attrs: Element["attrs"]) {
+      this.own = attrs;
+    },
+  },
+});
+
+/** `element.attrs[name]`, without making a readdressed() copy build its attributes. */
+export function attrOf(element: Element, name: string): string | undefined {
+  const copy = readdressing(element);
+  if (copy) return name === "to" ? copy.to : copy.original.attrs[name];
+  return element.attrs[name];
+}
+
+/**
+ * For the serialiser: the original and the address of a copy made by readdressed() whose
+ * attributes nobody has read or replaced (so they are the original's, with `to`), else undefined.
+ */
+export function readdressing(element: Element): { original: Element; to: string } | undefined {
+  const copy = element as Readdressed;
+  return Object.getPrototypeOf(copy) === READDRESSED && copy.own === undefined ? copy : undefined;
 }
 
 export type ErrorType = "cancel" | "modify" | "auth" | "wait" | "continue";

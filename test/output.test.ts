@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { createServer, createConnection, type Socket } from "node:net";
 import { createOutput, serialise, serialiseAll, type Connection } from "../lib/shell/output.ts";
 import { serialisedLength } from "../lib/serialise.ts";
-import { readdressed, xml, type Element } from "../lib/stanza.ts";
+import { attrOf, readdressed, readdressing, xml, type Element } from "../lib/stanza.ts";
 
 describe("serialise", () => {
   const cases: [string, Element][] = [
@@ -31,6 +31,21 @@ describe("serialise", () => {
     expect(copies[0]!.children).toBe(base.children);
     expect(serialiseAll(copies)).toBe(copies.map(String).join(""));
     expect(copies[2]!.toString()).toBe(`<message from="room@muc/a" type="groupchat" to="z@y/3"><body>hi &amp; bye</body></message>`);
+  });
+
+  test("a broadcast's copies build no attributes to be sent; once read or changed, their own are used", () => {
+    const base = xml("presence", { from: "room@muc/a", to: "first@y/1" });
+    const copies = ["x@y/1", "x&y@z/2"].map((to) => readdressed(base, to));
+    const expected = [`<presence from="room@muc/a" to="x@y/1"/>`, `<presence from="room@muc/a" to="x&amp;y@z/2"/>`].join("");
+    expect(serialiseAll(copies)).toBe(expected);
+    expect(copies.map((c) => attrOf(c, "to"))).toEqual(["x@y/1", "x&y@z/2"]);
+    expect(attrOf(copies[0]!, "from")).toBe("room@muc/a");
+    expect(copies.every((c) => readdressing(c) !== undefined)).toBe(true); // nothing above built them
+    expect(copies.map(String).join("")).toBe(expected);
+    expect(copies[0]!.attrs).toEqual({ from: "room@muc/a", to: "x@y/1" });
+    copies[1]!.attrs.type = "unavailable";
+    expect(serialiseAll(copies)).toBe(`<presence from="room@muc/a" to="x@y/1"/><presence from="room@muc/a" to="x&amp;y@z/2" type="unavailable"/>`);
+    expect(base.attrs).toEqual({ from: "room@muc/a", to: "first@y/1" });
   });
 
   test("shared children under different attributes: each stanza still gets its own", () => {

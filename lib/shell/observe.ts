@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import { VERSION } from "../disco.ts";
 import type { Input, ServiceState } from "../service.ts";
 import type { Read, Store, Write } from "../storage.ts";
-import type { Element } from "../stanza.ts";
+import { attrOf, type Element } from "../stanza.ts";
 import type { Logger } from "./log.ts";
 import { LATENCY_BUCKETS, lagMonitor, Registry } from "./metrics.ts";
 import type { Runtime } from "./runtime.ts";
@@ -32,7 +32,7 @@ const KINDS = new Map(
 export function stanzaKind(stanza: Element): Readonly<{ stanza: string; type: string }> {
   const kinds = KINDS.get(stanza.name);
   if (!kinds) return OTHER;
-  const type = (stanza.attrs.type as string | undefined) ?? DEFAULT_TYPE[stanza.name]!;
+  const type = attrOf(stanza, "type") ?? DEFAULT_TYPE[stanza.name]!;
   return kinds.get(type) ?? kinds.get("other")!;
 }
 
@@ -171,8 +171,8 @@ export function createObserver(options: ObserverOptions) {
     let first: Element | undefined;
     let run = 0;
     for (const stanza of out) {
-      const type = stanza.attrs.type;
-      if (first !== undefined && stanza.name === first.name && type === first.attrs.type) run++;
+      const type = attrOf(stanza, "type"); // not stanza.attrs: a broadcast's copies have none until read
+      if (first !== undefined && stanza.name === first.name && type === attrOf(first, "type")) run++;
       else {
         if (first !== undefined) m.stanzasOut.inc(stanzaKind(first), run);
         first = stanza;

@@ -16,7 +16,7 @@
 // - With @xmpp/debug on, each stanza goes through `xmpp.send` (which emits the
 //   "send" event debug prints): slower, same bytes.
 import { escapeAttr, openTag, renderedChildren } from "../serialise.ts";
-import type { Element } from "../stanza.ts";
+import { readdressing, type Element } from "../stanza.ts";
 
 export { serialise } from "../serialise.ts";
 
@@ -104,22 +104,40 @@ export function createOutput(xmpp: Connection, options: OutputOptions): Output {
 /** The stanzas as one string: what ltx's toString() gives for each, concatenated. */
 export function serialiseAll(stanzas: readonly Element[]): string {
   // Shared children arrays, rendered once for this call. The core never changes an element
-  // it has returned, so within one batch an array stands for one fixed string. The first
-  // stanza seen with an array is its template: a later one whose attributes are the template's
-  // but for `to` reuses the template's rendered tag around its own `to`.
-  const shared = new Map<readonly unknown[], Template>();
+  // it has returned, so within one batch an array stands for one fixed string.
+  const inners = new Map<readonly unknown[], string>();
+  const innerOf = (children: readonly unknown[]) => {
+    let inner = inners.get(children);
+    if (inner === undefined) inners.set(children, (inner = renderedChildren(children)));
+    return inner;
+  };
+  // Templates: the stanza's XML around the value of its `to`. A readdressed() copy uses its
+  // original's (its attributes are the original's but for `to`, and it has no attrs object of
+  // its own to read); any other stanza uses the template of the first stanza seen with its
+  // children array when its attributes are that one's but for `to`.
+  const templates = new Map<object, Template>();
   let text = "";
   for (const stanza of stanzas) {
     const children = stanza.children;
+    const copy = readdressing(stanza);
+    if (copy !== undefined) {
+      let template = templates.get(copy.original);
+      if (template === undefined) {
+        const original = copy.original;
+        template = makeTemplate(original.name, { ...original.attrs, to: copy.to }, children.length === 0 ? undefined : innerOf(children));
+        templates.set(original, template);
+      }
+      text += template.before + escapeAttr(copy.to) + template.after;
+      continue;
+    }
     if (children.length === 0) {
       text += openTag(stanza) + "/>";
       continue;
     }
-    const template = shared.get(children);
+    const template = templates.get(children);
     if (template === undefined) {
-      const inner = renderedChildren(children);
-      const t = makeTemplate(stanza, inner);
-      shared.set(children, t);
+      const t = makeTemplate(stanza.name, stanza.attrs, innerOf(children));
+      templates.set(children, t);
       text += t.before + (t.to === undefined ? "" : escapedTo(stanza)) + t.after;
     } else if (sameButTo(template, stanza.attrs)) {
       text += template.before + (template.to === undefined ? "" : escapedTo(stanza)) + template.after;
@@ -143,15 +161,15 @@ const escapedTo = (stanza: Element) => {
   return escapeAttr(typeof v === "string" ? v : v.toString(10));
 };
 
-function makeTemplate(stanza: Element, inner: string): Template {
-  const attrs = stanza.attrs;
-  let before = "<" + stanza.name;
+/** `inner` undefined: an element without children (self-closed). */
+function makeTemplate(name: string, attrs: Record<string, unknown>, inner: string | undefined): Template {
+  let before = "<" + name;
   let after = "";
   let to: string | undefined;
   for (const k in attrs) {
     const v = attrs[k];
     if (v == null) continue;
-    const value = escapeAttr(typeof v === "string" ? v : v.toString(10));
+    const value = escapeAttr(typeof v === "string" ? v : (v as number).toString(10));
     if (k === "to") {
       to = value;
       before += ' to="';
@@ -161,9 +179,10 @@ function makeTemplate(stanza: Element, inner: string): Template {
     if (to === undefined) before += " " + k + '="' + value + '"';
     else after += " " + k + '="' + value + '"';
   }
-  if (to === undefined) before += ">" + inner + "</" + stanza.name + ">";
-  else after += ">" + inner + "</" + stanza.name + ">";
-  return { attrs, keys: Object.keys(attrs), inner, before, after, to };
+  const close = inner === undefined ? "/>" : ">" + inner + "</" + name + ">";
+  if (to === undefined) before += close;
+  else after += close;
+  return { attrs, keys: Object.keys(attrs), inner: inner ?? "", before, after, to };
 }
 
 /** Whether `b` has the template's attributes in the same order, with the same values but for `to`. */
