@@ -44,12 +44,13 @@ export function groupchat(room: Room, sender: Occupant, message: Element, ctx: C
   for (const occupant of room.occupants.values()) for (const session of occupant.sessions) out.push(readdressed(base, session.jid));
   const text = kept ? serialiseShared(base) : "";
   const next = kept ? { ...room, history: addToHistory(room.history, base, ctx.now, room.config.historyLength, id, text) } : room;
+  // The archive keeps the sender's nick key: the one the room holds it under (sessions), not normalised again.
   const writes: Write[] = archived
     ? [
         {
           op: "archive",
           room: room.jid,
-          message: { id: id!, at: ctx.now, stanza: text, nick: nickKey(sender.nick) ?? sender.nick, occupantId: sender.occupantId, sender: sender.bareJid, retracted: false },
+          message: { id: id!, at: ctx.now, stanza: text, nick: room.sessions.get(message.attrs.from as string) ?? nickKey(sender.nick) ?? sender.nick, occupantId: sender.occupantId, sender: sender.bareJid, retracted: false },
           cap: ctx.config.archiveMaxMessages,
         },
       ]
