@@ -4,9 +4,11 @@
 //   string and handed to the connection once (one syscall, one promise),
 //   instead of one `xmpp.send` and one write per stanza.
 // - The copies of one broadcast share their payload: the core builds each copy
-//   as its own top-level element whose `children` is the *same array* as the
-//   others' (groupchat.ts, presence.ts). serialise() renders such an array once
-//   per batch and reuses the string; the XML is byte for byte what ltx's
+//   with readdressed() (stanza.ts), a top-level element whose `children` is the
+//   *same array* as the others' and whose attributes are its original's plus
+//   its own `to`, not built unless read (groupchat.ts, presence.ts).
+//   serialiseAll() renders the original's tag and children once per batch and
+//   each copy as that text around its `to`; the XML is byte for byte what ltx's
 //   toString() gives (the snapshot tests compare the two).
 // - Back-pressure: when more than `highWaterMark` bytes wait in the socket's
 //   buffer (the server reads slower than we write), reading from the server is
