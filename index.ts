@@ -22,6 +22,7 @@ import { createObserver } from "./lib/shell/observe.ts";
 import { parseOpsEnv } from "./lib/shell/ops-config.ts";
 import { createRecorder } from "./lib/shell/record.ts";
 import { replay } from "./lib/shell/replay.ts";
+import { dropStreamText, unshareStrings } from "./lib/shell/unshare.ts";
 
 export interface ServiceOptions {
   service: string;
@@ -172,7 +173,12 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const tick = setInterval(() => enqueue({ kind: "tick" }), TICK_MS);
   enqueue({ kind: "tick" });
 
-  xmpp.on("stanza", (stanza: Element) => enqueue({ kind: "stanza", stanza }));
+  // Strings of its own first: what the room keeps of a stanza must not keep the read buffer it
+  // came in; nor may the parser keep the whitespace between stanzas (unshare.ts).
+  xmpp.on("stanza", (stanza: Element) => {
+    dropStreamText((xmpp as { parser?: { root?: Element | null } | null }).parser?.root);
+    enqueue({ kind: "stanza", stanza: unshareStrings(stanza) });
+  });
   // While connecting, the retry loop reports failures; once online, errors are worth a line of their own.
   xmpp.on("error", (err: Error) => online && ops.connection.error(err));
 

@@ -275,22 +275,26 @@ export interface MemoryResult {
 }
 
 /** Memory: growth of the component process per occupant (rooms of 20) or per room (one occupant each), both after a forced GC. */
+/** A full GC in a component started with bench/gc-preload.ts, then its RSS and heap. */
+function collector(c: Awaited<ReturnType<typeof startComponent>>, variant: string, deadline: number) {
+  return async () => {
+    const seen = c.log().split("gc-preload").length;
+    c.proc.kill("SIGUSR2");
+    while (c.log().split("gc-preload").length === seen) {
+      if (Date.now() > deadline) throw new Error(`${variant}: no answer to SIGUSR2 (is bench/gc-preload.ts loaded?)`);
+      await Bun.sleep(5);
+    }
+    await Bun.sleep(200); // let the allocator hand back what the collection freed
+    const heap = Number(/heap=(\d+)/.exec(c.log().slice(c.log().lastIndexOf("gc-preload")))?.[1]);
+    return { rss: c.usage().rss, heap };
+  };
+}
+
 export async function runMemory(variant: Variant, occupants: number, perRoom: number, timeoutMs: number): Promise<MemoryResult> {
   const c = await startComponent(variant, {}, [`--preload=${join(root, "bench/gc-preload.ts")}`]);
   try {
     const deadline = Date.now() + timeoutMs;
-    /** A full GC in the component (bench/gc-preload.ts), then its RSS and heap. */
-    const collected = async () => {
-      const seen = c.log().split("gc-preload").length;
-      c.proc.kill("SIGUSR2");
-      while (c.log().split("gc-preload").length === seen) {
-        if (Date.now() > deadline) throw new Error(`${variant}: no answer to SIGUSR2 (is bench/gc-preload.ts loaded?)`);
-        await Bun.sleep(5);
-      }
-      await Bun.sleep(200); // let the allocator hand back what the collection freed
-      const heap = Number(/heap=(\d+)/.exec(c.log().slice(c.log().lastIndexOf("gc-preload")))?.[1]);
-      return { rss: c.usage().rss, heap };
-    };
+    const collected = collector(c, variant, deadline);
     let presences = 0;
     c.peer.onStanza = (s) => void (s.name === "presence" && presences++);
     const rooms = Math.ceil(occupants / perRoom);
@@ -311,6 +315,50 @@ export async function runMemory(variant: Variant, occupants: number, perRoom: nu
     await Bun.sleep(500);
     const after = await collected();
     return { rssBytes: (after.rss - before.rss) / occupants, heapBytes: (after.heap - before.heap) / occupants };
+  } finally {
+    await c.stop();
+  }
+}
+
+/**
+ * Memory per history entry in quiet rooms: `rooms` rooms of one occupant each receive
+ * `perRoom` messages each, every one in a read of its own next to 60 KB of other traffic (a
+ * stanza the service ignores), as a busy server's stream would carry them. What a room keeps of
+ * a message must not keep the read it came in (lib/shell/unshare.ts).
+ */
+export async function runHistoryMemory(rooms: number, perRoom: number, timeoutMs: number): Promise<MemoryResult> {
+  const c = await startComponent("service", {}, [`--preload=${join(root, "bench/gc-preload.ts")}`]);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    const collected = collector(c, "service", deadline);
+    let seen = 0;
+    c.peer.onStanza = () => void seen++;
+    const quiet = (r: number) => `q${r}@${DOMAIN}`;
+    let joins = "";
+    for (let r = 0; r < rooms; r++) joins += `<presence from="${user(r)}" to="${quiet(r)}/n${r}"><x xmlns="http://jabber.org/protocol/muc"/></presence>`;
+    c.peer.write(joins);
+    const joined = 2 * rooms; // each joiner: its own presence and the subject
+    while (seen < joined) {
+      if (Date.now() > deadline) throw new Error(`history memory run timed out joining (${seen} of ${joined})`);
+      await Bun.sleep(5);
+    }
+    await Bun.sleep(500);
+    const before = await collected();
+    const other = `<message from="x@bench/r" to="elsewhere@${DOMAIN}" type="error"><body>${"y".repeat(60_000)}</body></message>`;
+    for (let k = 0; k < perRoom; k++)
+      for (let r = 0; r < rooms; r++) {
+        if (!c.peer.write(`<message from="${user(r)}" to="${quiet(r)}" type="groupchat" id="h${k}-${r}"><body>message ${k} to room ${r}</body></message>${other}`)) await Bun.sleep(1);
+        if (r % 50 === 49) await Bun.sleep(1); // one read per write, more or less
+      }
+    const expected = joined + rooms * perRoom;
+    while (seen < expected) {
+      if (Date.now() > deadline) throw new Error(`history memory run timed out (${seen} of ${expected} stanzas)`);
+      await Bun.sleep(5);
+    }
+    await Bun.sleep(500);
+    const after = await collected();
+    const entries = rooms * perRoom;
+    return { rssBytes: (after.rss - before.rss) / entries, heapBytes: (after.heap - before.heap) / entries };
   } finally {
     await c.stop();
   }

@@ -6,7 +6,8 @@
 //   (c) the same workload on a naive component (bench/naive.ts), so the cost of doing things
 //       right is a ratio measured side by side; runs are interleaved (A B C D A B C D …) and
 //       the medians reported, since a shared machine's speed drifts;
-//   (d) memory: RSS growth of the service process per occupant and per room at 10,000.
+//   (d) memory: RSS growth of the service process per occupant and per room at 10,000, and per
+//       history entry in quiet rooms whose messages arrive among other traffic.
 // Every copy is checked (each message reaches each occupant of its room exactly once).
 // Loopback only; every loop is bounded in count and in time.
 // With --cluster, only bench/cluster.ts: N = 1, 2, 3 processes behind a real ejabberd.
@@ -14,7 +15,7 @@
 import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { runCore } from "./core.ts";
-import { runE2E, runMemory, type E2EResult, type Variant } from "./e2e.ts";
+import { runE2E, runHistoryMemory, runMemory, type E2EResult, type Variant } from "./e2e.ts";
 import { fmt, median } from "./stats.ts";
 
 const args = process.argv.slice(2);
@@ -103,9 +104,12 @@ const perOccupant = await runMemory("service", occupants, 20, 120_000);
 const perRoom = await runMemory("service", occupants, 1, 120_000);
 console.log(`  per occupant (rooms of 20)          ${fmt(perOccupant.rssBytes / 1024, 2).padStart(8)} KiB RSS ${fmt(perOccupant.heapBytes / 1024, 2).padStart(8)} KiB heap   (target < 1 KiB)`);
 console.log(`  per room (one occupant each)        ${fmt(perRoom.rssBytes / 1024, 2).padStart(8)} KiB RSS ${fmt(perRoom.heapBytes / 1024, 2).padStart(8)} KiB heap`);
+const historyRooms = quick ? 100 : 500;
+const perEntry = await runHistoryMemory(historyRooms, 20, 120_000);
+console.log(`  per history entry (${fmt(historyRooms)} quiet rooms × 20)  ${fmt(perEntry.rssBytes / 1024, 2).padStart(8)} KiB RSS ${fmt(perEntry.heapBytes / 1024, 2).padStart(8)} KiB heap   (each message read next to 60 KB of other traffic)`);
 
 if (jsonFile) {
   const medians = Object.fromEntries(variants.map((v) => [v, Object.fromEntries((Object.keys(results.get(v)![0]!) as (keyof E2EResult)[]).filter((k) => k !== "variant").map((k) => [k, med(v, k)]))]));
-  writeFileSync(jsonFile, JSON.stringify({ machine, params, runs, core, e2e: { medians, ratios, all: Object.fromEntries(results) }, memory: { occupants, bytesPerOccupant: perOccupant.rssBytes, bytesPerRoom: perRoom.rssBytes, heapBytesPerOccupant: perOccupant.heapBytes, heapBytesPerRoom: perRoom.heapBytes } }, null, 2));
+  writeFileSync(jsonFile, JSON.stringify({ machine, params, runs, core, e2e: { medians, ratios, all: Object.fromEntries(results) }, memory: { occupants, bytesPerOccupant: perOccupant.rssBytes, bytesPerRoom: perRoom.rssBytes, heapBytesPerOccupant: perOccupant.heapBytes, heapBytesPerRoom: perRoom.heapBytes, bytesPerHistoryEntry: perEntry.rssBytes, heapBytesPerHistoryEntry: perEntry.heapBytes } }, null, 2));
   console.log(`\nwritten to ${jsonFile}`);
 }
