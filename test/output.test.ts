@@ -5,7 +5,8 @@
 import { describe, expect, test } from "bun:test";
 import { createServer, createConnection, type Socket } from "node:net";
 import { createOutput, serialise, serialiseAll, type Connection } from "../lib/shell/output.ts";
-import { serialisedLength } from "../lib/serialise.ts";
+import { heapStats } from "bun:jsc";
+import { renderOnce, renderedChildren, serialisedLength, serialiseShared } from "../lib/serialise.ts";
 import { attrOf, readdressed, readdressing, xml, type Element } from "../lib/stanza.ts";
 
 describe("serialise", () => {
@@ -64,6 +65,25 @@ describe("serialise", () => {
     const withTo = [noTo, readdressed(noTo, "a@b/c"), noTo];
     expect(serialiseAll(withTo)).toBe(withTo.map(String).join(""));
   });
+});
+
+test("a rendering kept with its children is one flat string, not the rope of its pieces", () => {
+  // A history entry keeps its rendering for as long as it is in the history (renderOnce), and a
+  // reflection's for as long as the entry holds it (serialiseShared): thousands in a service.
+  const N = 5000;
+  const messages = Array.from({ length: N }, (_, i) =>
+    xml("message", { from: `r${i}@muc/n${i}`, type: "groupchat", id: `h${i}` }, xml("body", {}, `message ${i} to room ${i}`), xml("occupant-id", { xmlns: "urn:xmpp:occupant-id:0", id: `o${i}` }), xml("stanza-id", { xmlns: "urn:xmpp:sid:0", by: `r${i}@muc`, id: `s${i}` })),
+  );
+  Bun.gc(true);
+  const before = heapStats().objectTypeCounts.string ?? 0;
+  for (let i = 0; i < N; i++) {
+    if (i % 2 === 0) serialiseShared(messages[i]!);
+    else renderedChildren(renderOnce(messages[i]!.children));
+  }
+  Bun.gc(true);
+  const perKept = ((heapStats().objectTypeCounts.string ?? 0) - before) / N;
+  expect(perKept).toBeLessThan(3); // a rope of this rendering is ~26 strings
+  expect(renderedChildren(messages[1]!.children)).toBe(messages[1]!.children.map(String).join(""));
 });
 
 /** A fake connection that records what was written. */
