@@ -1,7 +1,7 @@
 // lib/shell/unshare.ts: a received stanza gets strings of its own, so that what the room keeps
 // of it (a session's address, a history entry) does not keep the parser's whole read buffer.
 import { describe, expect, test } from "bun:test";
-import { dropStreamText, ownString, unshareStrings } from "../lib/shell/unshare.ts";
+import { dropStreamText, internedCount, ownString, unshareStrings } from "../lib/shell/unshare.ts";
 import { serialise } from "../lib/serialise.ts";
 import { parseXml, xml, type Element } from "../lib/stanza.ts";
 
@@ -81,4 +81,14 @@ test("the whitespace between stanzas is not kept on the stream's root", () => {
   plain.write(`<stream:stream xmlns="jabber:component:accept" xmlns:stream="http://etherx.jabber.org/streams">`);
   for (let i = 0; i < 1000; i++) plain.write(` <message from="a@b/c" to="r@muc"><body>x</body></message>\n`);
   expect((plain as unknown as { root: Element }).root.children.length).toBe(1000);
+});
+
+test("names and namespaces are shared between stanzas; the table of them is bounded", () => {
+  const a = unshareStrings(parseXml(`<message type="groupchat"><body xmlns="jabber:client">a</body></message>`));
+  const b = unshareStrings(parseXml(`<message type="groupchat"><body xmlns="jabber:client">b</body></message>`));
+  expect(a.name).toBe("message");
+  expect(a.getChild("body")!.attrs.xmlns).toBe(b.getChild("body")!.attrs.xmlns);
+  // Endless new names: each still comes out right, and the table of shared ones stops growing.
+  for (let i = 0; i < 10_000; i++) expect(unshareStrings(parseXml(`<n${i} xmlns="urn:x:${i}"/>`)).name).toBe(`n${i}`);
+  expect(internedCount()).toBe(4096);
 });

@@ -19,13 +19,31 @@ import type { Element } from "../stanza.ts";
  */
 export const ownString = (s: string): string => (s.length < 2 ? s : s.padEnd(s.length + 1).slice(0, -1));
 
+/**
+ * Names, namespaces, types and languages repeat from stanza to stanza: each is copied once and
+ * then shared. At most INTERNED of them (short ones only), so a peer sending endless new names
+ * costs a copy each, never an unbounded table.
+ */
+const INTERNED = 4096;
+const interned = new Map<string, string>();
+function shared(s: string): string {
+  const known = interned.get(s);
+  if (known !== undefined) return known;
+  const own = ownString(s);
+  if (interned.size < INTERNED && s.length <= 64) interned.set(own, own);
+  return own;
+}
+const REPEATED = new Set(["xmlns", "type", "xml:lang"]);
+/** How many strings are shared so far (at most INTERNED). */
+export const internedCount = () => interned.size;
+
 /** Give `element` (fresh from the parser, not yet seen by anyone else) and all below it strings of their own, in place. */
 export function unshareStrings(element: Element): Element {
-  element.name = ownString(element.name);
+  element.name = shared(element.name);
   const attrs = element.attrs;
   for (const key in attrs) {
     const value = attrs[key];
-    if (typeof value === "string") attrs[key] = ownString(value);
+    if (typeof value === "string") attrs[key] = REPEATED.has(key) ? shared(value) : ownString(value);
   }
   const children = element.children;
   for (let i = 0; i < children.length; i++) {
