@@ -37,7 +37,9 @@ export function sessionOf(jid: string, presence: Element): Session {
   if (kept.length === presence.children.length) return { jid, presence };
   // Copies: a received child still points at the received presence (its parent), which would
   // keep the whole of it, <x/> and password, alive with the session.
-  const slim = xml(presence.name, { ...presence.attrs });
+  // Of its attributes only the type is ever read again (a leave's farewell, presenceOf): the
+  // addresses would be two more strings kept per session.
+  const slim = xml(presence.name, { type: presence.attrs.type });
   for (const child of kept) {
     const copy = clone(child);
     copy.parent = slim;
