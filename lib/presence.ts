@@ -28,6 +28,9 @@ export interface PresenceOptions {
   statusText?: string;
 }
 
+/** The presence of every session that passes nothing on; never changed, like every element here. */
+const EMPTY_PRESENCE = ((p: Element) => (Object.freeze(p.attrs), Object.freeze(p.children), Object.freeze(p)))(xml("presence"));
+
 /**
  * A session as the room keeps it: its presence with only what the room passes on. The join's
  * <x xmlns='…muc'/> (with a room password, history limits) is not kept in memory or storage.
@@ -37,6 +40,8 @@ export function sessionOf(jid: string, presence: Element): Session {
   if (kept.length === presence.children.length) return { jid, presence };
   // Copies: a received child still points at the received presence (its parent), which would
   // keep the whole of it, <x/> and password, alive with the session.
+  // Nothing to pass on (a plain join): every such session shares one empty presence.
+  if (kept.length === 0 && presence.attrs.type === undefined && presence.name === "presence") return { jid, presence: EMPTY_PRESENCE };
   // Of its attributes only the type is ever read again (a leave's farewell, presenceOf): the
   // addresses would be two more strings kept per session.
   const slim = xml(presence.name, { type: presence.attrs.type });
