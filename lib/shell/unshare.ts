@@ -20,7 +20,7 @@ import type { Element } from "../stanza.ts";
 export const ownString = (s: string): string => (s.length < 2 ? s : s.padEnd(s.length + 1).slice(0, -1));
 
 /**
- * Names, namespaces, types and languages repeat from stanza to stanza: each is copied once and
+ * Names, namespaces, types, languages and caps repeat from stanza to stanza: each is copied once and
  * then shared. At most INTERNED of them (short ones only), so a peer sending endless new names
  * costs a copy each, never an unbounded table.
  */
@@ -33,7 +33,8 @@ function shared(s: string): string {
   if (interned.size < INTERNED && s.length <= 64) interned.set(own, own);
   return own;
 }
-const REPEATED = new Set(["xmlns", "type", "xml:lang"]);
+// And XEP-0115's caps: every session of a client of one version sends the same node, ver and hash.
+const REPEATED = new Set(["xmlns", "type", "xml:lang", "node", "ver", "hash"]);
 /** How many strings are shared so far (at most INTERNED). */
 export const internedCount = () => interned.size;
 
