@@ -4,8 +4,8 @@
 // (String#slice), and JavaScriptCore's substrings share their base string: a 20-character JID
 // kept from a 64 KiB chunk keeps all 64 KiB alive. The room keeps some of what it receives for
 // a long time (a session's address and presence, a history entry's payload, a subject), so
-// without this, each of those could pin a whole read buffer: 1,000 kept JIDs from 1,000 chunks
-// held 62 MiB (test/unshare.test.ts). The shell gives each received stanza strings of their
+// without this, each of those could pin a whole read buffer: 500 small messages kept from 500
+// reads of 64 KiB held 32 MiB (test/unshare.test.ts). The shell gives each received stanza strings of their
 // own before the core sees it; it is the only place that knows where stanzas come from.
 //
 // The parser keeps one more thing it should not: text between stanzas (whitespace keepalives,
