@@ -29,7 +29,10 @@ export interface PresenceOptions {
 }
 
 /** The presence of every session that passes nothing on; never changed, like every element here. */
-const EMPTY_PRESENCE = ((p: Element) => (Object.freeze(p.attrs), Object.freeze(p.children), Object.freeze(p)))(xml("presence"));
+const EMPTY_PRESENCE = xml("presence");
+Object.freeze(EMPTY_PRESENCE.attrs);
+Object.freeze(EMPTY_PRESENCE.children);
+Object.freeze(EMPTY_PRESENCE);
 
 /**
  * A session as the room keeps it: its presence with only what the room passes on. The join's

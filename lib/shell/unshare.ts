@@ -33,7 +33,7 @@ function shared(s: string): string {
   if (interned.size < INTERNED && s.length <= 64) interned.set(own, own);
   return own;
 }
-// And XEP-0115's caps: every session of a client of one version sends the same node, ver and hash.
+/** The attributes whose values repeat (node, ver and hash: every session of one client version sends the same XEP-0115 caps). */
 const REPEATED = new Set(["xmlns", "type", "xml:lang", "node", "ver", "hash"]);
 /** How many strings are shared so far (at most INTERNED). */
 export const internedCount = () => interned.size;
