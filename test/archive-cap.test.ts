@@ -13,8 +13,10 @@ const archive = (room: string, n: number, cap: number, at = n): Write => ({
   cap,
   message: { id: `${room}-${n}`, at, stanza: "<message/>", nick: "n", occupantId: "o", sender: "s@example.org", retracted: false },
 });
-const ids = (store: ReturnType<typeof openSqliteStore>, room: string) =>
-  store.db.query<{ id: string }, [string]>("SELECT id FROM archive WHERE room = ? ORDER BY seq").all(room).map((r) => r.id);
+const ids = (store: ReturnType<typeof openSqliteStore>, room: string) => {
+  store.settle(); // the staged rows in the archive proper
+  return store.db.query<{ id: string }, [string]>("SELECT id FROM archive WHERE room = ? ORDER BY seq").all(room).map((r) => r.id);
+};
 
 test("each room keeps its newest `cap` messages; other rooms are untouched", () => {
   const store = openSqliteStore(":memory:");

@@ -74,6 +74,7 @@ describe("an exception in the core", () => {
     send(configure(ROMEO, { "muc#roomconfig_persistentroom": "1" }, "c1"));
     send(groupchat(ROMEO, "kept", "m1"));
     send(groupchat(ROMEO, "lost", "boom"));
+    store.settle();
     const rows = store.db.query<{ stanza: string }, []>("SELECT stanza FROM archive").all();
     expect(rows.map((r) => r.stanza.includes("kept"))).toEqual([true]);
   });
@@ -86,6 +87,7 @@ describe("a record in storage that makes the core throw", () => {
     sim.send(join(ROMEO, "romeo"));
     sim.send(configure(ROMEO, { "muc#roomconfig_persistentroom": "1" }, "c1"));
     sim.send(groupchat(ROMEO, "hello", "m1"));
+    sim.store.settle(); // the row in the archive proper, where the test changes it
     return sim.store;
   }
 

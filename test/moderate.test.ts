@@ -42,6 +42,7 @@ describe("moderation", () => {
   test("the archive keeps a tombstone instead of the content, and archives the notice; history forgets the message", () => {
     const [sim, id] = rude();
     sim.send(moderate(ROMEO, id, "Language"));
+    sim.store.settle(); // the notice, staged, in the archive proper
     const rows = sim.store.db.query("SELECT id, stanza, retracted FROM archive ORDER BY seq").all() as { id: string; stanza: string; retracted: number }[];
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ id, retracted: 1 });

@@ -1,6 +1,7 @@
 // The embedded store (lib/shell/sqlite.ts), what is SQLite's own: WAL mode, versioned
 // migrations (a file made by an older schema is migrated and keeps its data), a file on
-// disk surviving a reopen, and several processes writing one file at once. What every
+// disk surviving a reopen, several processes writing one file at once, and the staging of
+// archive rows (rows a commit appends wait without the index by room, then move). What every
 // store does is in store.test.ts, against SQLite and PostgreSQL alike.
 import { Database } from "bun:sqlite";
 import { spawn } from "bun";
@@ -8,7 +9,9 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join as joinPath } from "node:path";
-import { migrate, MIGRATIONS, openSqliteStore } from "../lib/shell/sqlite.ts";
+import { migrate, MIGRATIONS, openSqliteStore, STAGE_ROWS, type SqliteStore } from "../lib/shell/sqlite.ts";
+import { xml } from "../lib/stanza.ts";
+import type { Write } from "../lib/storage.ts";
 import { configure, groupchat, join, ROMEO, ROOM, Sim } from "./helpers.ts";
 
 const dir = mkdtempSync(joinPath(tmpdir(), "muc-sqlite-"));
@@ -121,10 +124,104 @@ describe("the SQLite store", () => {
     const theirs = Number(out.trim().split("\n")[1]);
     expect(theirs).toBeGreaterThan(10);
     const check = stores[0]!;
+    check.settle(); // every process's staged rows in the archive proper
     const expected = [...done, theirs].map((batches, k) => ({ room: `${"abc"[k]}@muc.example.org`, n: batches * 10 }));
     expect(check.db.query("SELECT room, COUNT(*) AS n FROM archive GROUP BY room ORDER BY room").all()).toEqual(expected);
     expect(check.db.query("SELECT room, n FROM archive_counts ORDER BY room").all()).toEqual(expected);
     expect(check.db.query("SELECT name FROM rooms ORDER BY jid").all()).toEqual([...done, theirs].map((batches) => ({ name: `batch ${batches - 1}` })));
     for (const store of stores) store.close();
+  });
+});
+
+describe("staged archive rows (archive_staged: appends without the index by room)", () => {
+  const R = "room@muc.example.org";
+  const stanza = xml("iq");
+  const message = (n: number, room = R): Write => ({
+    op: "archive",
+    room,
+    cap: 1_000_000,
+    message: { id: `${room}-${n}`, at: n, stanza: `<message><body>${n}</body></message>`, nick: "n", occupantId: "o", sender: "s@example.org", retracted: false },
+  });
+  const count = (store: SqliteStore, table: string) => (store.db.query(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+  const ids = (rows: { id: string }[]) => rows.map((r) => Number(r.id.slice(R.length + 1)));
+
+  test("a commit leaves its rows staged; at STAGE_ROWS they move, in one order with what was staged later", () => {
+    const store = openSqliteStore(":memory:");
+    store.write([message(1), message(2)]);
+    store.flush();
+    expect([count(store, "archive_staged"), count(store, "archive")]).toEqual([2, 0]);
+    for (let n = 3; n <= STAGE_ROWS; n++) store.write([message(n), message(n, "other@muc.example.org")]);
+    store.flush(); // over STAGE_ROWS staged: they move at this commit
+    expect([count(store, "archive_staged"), count(store, "archive")]).toEqual([0, 2 * STAGE_ROWS - 2]);
+    store.write([message(STAGE_ROWS + 1)]);
+    store.flush();
+    expect(count(store, "archive_staged")).toBe(1);
+    // Read at once (moved first), the newest of both tables in order.
+    const page = store.read({ op: "archive-query", query: { room: R, limit: 3, backwards: true }, stanza });
+    expect([ids(page.rows), page.count]).toEqual([[STAGE_ROWS - 1, STAGE_ROWS, STAGE_ROWS + 1], STAGE_ROWS + 1]);
+    expect(count(store, "archive_staged")).toBe(0);
+    const seqs = store.db.query<{ seq: number }, [string]>("SELECT seq FROM archive WHERE room = ? ORDER BY seq").all(R).map((r) => r.seq);
+    expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
+    store.close();
+  });
+
+  test("whatever reads or changes the archive sees the staged rows: history, lookups, metadata, retraction, deletion", () => {
+    const store = openSqliteStore(":memory:");
+    const staged = () => {
+      store.write([message(1), message(2), message(3)]);
+      store.flush();
+      expect(count(store, "archive_staged")).toBe(3);
+    };
+    store.write([{ op: "save-room", room: { jid: R, config: { persistent: true, public: true, name: "R" } as never, affiliations: [], salt: "s" } }]);
+    staged();
+    expect(store.read({ op: "load-room", jid: R, history: 2 })!.history.map((m) => m.id)).toEqual([`${R}-2`, `${R}-3`]);
+    store.flush();
+    expect(store.read({ op: "archive-lookup", room: R, id: `${R}-1`, stanza })?.stanza).toBe("<message><body>1</body></message>");
+    store.write([message(4)]);
+    store.flush();
+    const meta = store.read({ op: "archive-metadata", room: R, stanza });
+    expect([meta.first?.id, meta.last?.id]).toEqual([`${R}-1`, `${R}-4`]);
+    store.write([message(5), { op: "retract", room: R, id: `${R}-5`, tombstone: "<gone/>" }]);
+    store.flush();
+    expect(store.read({ op: "archive-lookup", room: R, id: `${R}-5`, stanza })).toMatchObject({ stanza: "<gone/>", retracted: true });
+    store.write([message(6), { op: "delete-room", jid: R, archive: true }]);
+    store.flush();
+    expect([count(store, "archive_staged"), count(store, "archive"), count(store, "archive_counts")]).toEqual([0, 0, 0]);
+    store.close();
+  });
+
+  test("an id is unique over both tables, as it was in the archive alone; closing moves what is staged", () => {
+    const path = joinPath(dir, "staged.sqlite");
+    let store = openSqliteStore(path);
+    store.write([message(1), message(2)]);
+    store.settle();
+    expect(count(store, "archive")).toBe(2);
+    store.write([message(2)]);
+    expect(() => store.flush()).toThrow(/UNIQUE constraint failed: archive.id/);
+    store.write([message(3)]);
+    store.flush();
+    expect(count(store, "archive_staged")).toBe(1);
+    store.close();
+    store = openSqliteStore(path);
+    expect([count(store, "archive_staged"), count(store, "archive")]).toEqual([0, 3]);
+    store.close();
+  });
+
+  test("a file from schema version 2: new rows are numbered after its archive's", () => {
+    const path = joinPath(dir, "v2.sqlite");
+    const old = new Database(path, { create: true });
+    migrate(old, 2);
+    for (let n = 1; n <= 3; n++) old.query("INSERT INTO archive (room, id, at, nick, stanza) VALUES (?, ?, ?, 'n', '<message/>')").run(R, `${R}-${n}`, n);
+    old.query("DELETE FROM archive WHERE id = ?").run(`${R}-3`); // AUTOINCREMENT never gives its number again
+    old.close();
+    const store = openSqliteStore(path);
+    store.write([message(4)]);
+    store.settle();
+    expect(store.db.query("SELECT seq, id FROM archive ORDER BY seq").all()).toEqual([
+      { seq: 1, id: `${R}-1` },
+      { seq: 2, id: `${R}-2` },
+      { seq: 4, id: `${R}-4` },
+    ]);
+    store.close();
   });
 });

@@ -37,7 +37,10 @@ function wrap(store: AnyStore): Opened {
     write: (...writes) => void store.write(writes),
     flush: async () => await store.flush(),
     async rows(query, ...args) {
-      if ("db" in store) return store.db.query(query).all(...args) as Record<string, unknown>[];
+      if ("db" in store) {
+        store.settle(); // the staged archive rows in the archive proper (sqlite.ts)
+        return store.db.query(query).all(...args) as Record<string, unknown>[];
+      }
       let n = 0;
       const rows = (await store.sql.unsafe(query.replace(/\?/g, () => `$${++n}`), args)) as Record<string, unknown>[];
       return rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === "string" && /^(n|seq|at)$/.test(k) ? Number(v) : v])));
