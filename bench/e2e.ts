@@ -14,7 +14,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { processUsage, startPeer, type Seen } from "./peer.ts";
 
-export type Variant = "service" | "service-memory" | "service-noarchive" | "naive";
+/** naive-same-bytes: the naive baseline writing the bytes the protocol makes the service write (bench/naive.ts). */
+export type Variant = "service" | "service-memory" | "service-noarchive" | "naive" | "naive-same-bytes";
+const isNaive = (v: Variant) => v === "naive" || v === "naive-same-bytes";
 
 export interface E2EParams {
   rooms: number;
@@ -59,7 +61,7 @@ export function percentile(sorted: number[], p: number): number {
 export async function startComponent(variant: Variant, env: Record<string, string> = {}, extraBunArgs: string[] = []) {
   const peer = await startPeer({ domain: DOMAIN, secret: SECRET });
   const dir = mkdtempSync(join(tmpdir(), "muc-bench-"));
-  const script = variant === "naive" ? join(root, "bench/naive.ts") : join(root, "index.ts");
+  const script = isNaive(variant) ? join(root, "bench/naive.ts") : join(root, "index.ts");
   // BENCH_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof" profiles the component.
   const bunArgs = [...(process.env.BENCH_BUN_ARGS ?? "").split(" ").filter(Boolean), ...extraBunArgs];
   const proc = Bun.spawn([process.execPath, ...bunArgs, "run", script], {
@@ -72,6 +74,7 @@ export async function startComponent(variant: Variant, env: Record<string, strin
       XMPP_DEBUG: "",
       MUC_DATABASE: variant === "service" ? join(dir, "muc.sqlite") : ":memory:",
       ...UNLIMITED_ENV, // the benchmark measures delivery, not the limits
+      NAIVE_SAME_BYTES: variant === "naive-same-bytes" ? "1" : "",
       ...env,
     },
     stdin: "ignore",

@@ -2,9 +2,11 @@
 // connection library (Bun, @xmpp/component), rooms in a Map, no validation, no storage,
 // no error handling, and one socket write per input. What the service costs beyond this is
 // the price of doing things right. Same environment variables as index.ts. With
-// NAIVE_SAME_BYTES=1 each message copy also carries an occupant-id and a stanza-id as the
-// service's do (bench/server.ts: how much of the gap behind a real server is the server's cost
-// of those bytes).
+// NAIVE_SAME_BYTES=1 it writes what the protocol makes the service write, still naively: each
+// copy of a message carries an occupant-id and a stanza-id, each presence an occupant-id, the
+// room's creator is its owner and sees real JIDs, and each joiner gets the (empty) subject.
+// That is the floor the wire sets: how fast any component writing those bytes can be
+// (bench/e2e.ts, bench/server.ts).
 import { component } from "@xmpp/component";
 
 const domain = process.env.XMPP_DOMAIN!;
@@ -12,13 +14,21 @@ const xmpp = component({ service: process.env.XMPP_SERVICE!, domain, password: p
 xmpp.removeAllListeners("element"); // no middleware: every stanza comes straight here
 xmpp.reconnect.stop();
 
-type Room = { byNick: Map<string, string>; byJid: Map<string, string> };
+type Room = { byNick: Map<string, string>; byJid: Map<string, string>; owner?: string };
 const rooms = new Map<string, Room>();
 const sameBytes = process.env.NAIVE_SAME_BYTES === "1";
 let sequence = 0;
 /** 27 characters, as the service's occupant ids (not a secret here: a stand-in of the same size). */
 const occupantId = (jid: string) => Bun.hash(jid).toString(36).padEnd(27, "x").slice(0, 27);
 const item = (self: boolean) => `<x xmlns="http://jabber.org/protocol/muc#user"><item affiliation="none" role="participant"/>${self ? '<status code="110"/>' : ""}</x>`;
+/** What the service's presence of `jid` (in `room`) says to `to` in a semi-anonymous room (NAIVE_SAME_BYTES). */
+const fullItem = (room: Room, jid: string, to: string, codes = "") => {
+  const owner = room.owner === jid;
+  const attrs = owner ? 'affiliation="owner" role="moderator"' : 'affiliation="none" role="participant"';
+  const shown = to === jid || room.owner === to ? ` jid="${jid}"` : "";
+  const self = to === jid ? '<status code="110"/>' : "";
+  return `<x xmlns="http://jabber.org/protocol/muc#user">${codes}<item ${attrs}${shown}/>${self}</x><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${occupantId(jid)}"/>`;
+};
 
 xmpp.on("stanza", (stanza) => {
   const { from, to, type, id } = stanza.attrs as Record<string, string>;
@@ -27,7 +37,18 @@ xmpp.on("stanza", (stanza) => {
   if (stanza.name === "presence" && nick) {
     if (!room) rooms.set(roomJid, (room = { byNick: new Map(), byJid: new Map() }));
     let out = "";
-    if (type === "unavailable") {
+    if (sameBytes && type !== "unavailable") {
+      const created = room.byNick.size === 0;
+      if (created) room.owner = from;
+      for (const [other, jid] of room.byNick) {
+        out += `<presence from="${roomJid}/${other}" to="${from}">${fullItem(room, jid, from)}</presence>`;
+        out += `<presence from="${to}" to="${jid}">${fullItem(room, from, jid)}</presence>`;
+      }
+      out += `<presence from="${to}" to="${from}">${fullItem(room, from, from, created ? '<status code="201"/>' : "")}</presence>`;
+      out += `<message type="groupchat" from="${roomJid}" to="${from}"><subject/></message>`;
+      room.byNick.set(nick, from);
+      room.byJid.set(from, nick);
+    } else if (type === "unavailable") {
       room.byNick.delete(nick);
       room.byJid.delete(from);
       out += `<presence from="${to}" to="${from}" type="unavailable">${item(true)}</presence>`;
