@@ -19,7 +19,7 @@ import { writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { runCore } from "./core.ts";
 import { runE2E, runHistoryMemory, runMemory, type E2EResult, type Variant } from "./e2e.ts";
-import { fmt, median } from "./stats.ts";
+import { fmt, median, medianRatio } from "./stats.ts";
 
 const args = process.argv.slice(2);
 const option = (name: string) => {
@@ -91,7 +91,7 @@ for (const v of variants)
     ),
   );
 /** Ratios pair by pair (run i of the service against run i of the baseline), then the median. */
-const ratio = (v: Variant, k: keyof E2EResult, base: Variant = "naive") => median(results.get(v)!.map((r, i) => (r[k] as number) / (results.get(base)![i]![k] as number)));
+const ratio = (v: Variant, k: keyof E2EResult, base: Variant = "naive") => medianRatio(results.get(v)!.map((r) => r[k] as number), results.get(base)!.map((r) => r[k] as number));
 const ratios = Object.fromEntries(
   variants.filter((v) => v !== "naive").map((v) => [v, { copies: ratio(v, "copiesPerSec"), joins: ratio(v, "joinsPerSec"), cpuPerCopy: ratio(v, "cpuPerCopyUs"), copiesSameBytes: ratio(v, "copiesPerSec", "naive-same-bytes"), joinsSameBytes: ratio(v, "joinsPerSec", "naive-same-bytes") }]),
 );

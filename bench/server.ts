@@ -11,7 +11,7 @@ import { startProsody, type Prosody } from "../test/support/prosody.ts";
 import { startServiceProcess, type ServiceProcess } from "../test/integration/service-process.ts";
 import { runC2SLoad, sum, type LoadParams, type LoadResult } from "./c2s-load.ts";
 import { UNLIMITED_ENV } from "./unlimited.ts";
-import { fmt, median } from "./stats.ts";
+import { fmt, median, medianRatio } from "./stats.ts";
 
 type Variant = "naive" | "naive-same-bytes" | "service";
 
@@ -70,9 +70,8 @@ export async function serverBench(o: { quick: boolean; runs?: number; jsonFile?:
   console.log(row(["", "copies/s", "joins/s", "component", "Prosody", "clients", "machine", "comp. cores", "Prosody cores", "stolen"]));
   for (const t of table)
     console.log(row([`  ${t.variant}`, fmt(t.copiesPerSec), fmt(t.joinsPerSec), fmt(t.usPerCopy.component, 2), fmt(t.usPerCopy.prosody, 2), fmt(t.usPerCopy.clients, 2), fmt(t.usPerCopy.machine, 2), fmt(t.cores.component, 2), fmt(t.cores.prosody, 2), fmt(t.cores.stolen, 2)]));
-  // Run by run (each variant's run i against the baseline's), then the median: the host's speed
-  // drifts between runs (the cores stolen by the hypervisor move Prosody's cost per copy most).
-  const ratio = (v: Variant, base: Variant, k: "copiesPerSec" | "joinsPerSec") => median(results.get(v)!.map((r, i) => r[k] / results.get(base)![i]![k]));
+  // Run by run: the host's speed drifts between runs (the cores stolen by the hypervisor move Prosody's cost per copy most).
+  const ratio = (v: Variant, base: Variant, k: "copiesPerSec" | "joinsPerSec") => medianRatio(results.get(v)!.map((r) => r[k]), results.get(base)!.map((r) => r[k]));
   const ratios = {
     copies: ratio("service", "naive", "copiesPerSec"),
     joins: ratio("service", "naive", "joinsPerSec"),
