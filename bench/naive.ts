@@ -29,6 +29,9 @@ const fullItem = (room: Room, jid: string, to: string, codes = "") => {
   const self = to === jid ? '<status code="110"/>' : "";
   return `<x xmlns="http://jabber.org/protocol/muc#user">${codes}<item ${attrs}${shown}/>${self}</x><occupant-id xmlns="urn:xmpp:occupant-id:0" id="${occupantId(jid)}"/>`;
 };
+/** The payload of a join's presence of `jid` sent to `to`: the plain one, or as the service would write it. */
+const joinPayload = (room: Room, jid: string, to: string, created = false) =>
+  sameBytes ? fullItem(room, jid, to, created ? '<status code="201"/>' : "") : item(to === jid);
 
 xmpp.on("stanza", (stanza) => {
   const { from, to, type, id } = stanza.attrs as Record<string, string>;
@@ -37,28 +40,20 @@ xmpp.on("stanza", (stanza) => {
   if (stanza.name === "presence" && nick) {
     if (!room) rooms.set(roomJid, (room = { byNick: new Map(), byJid: new Map() }));
     let out = "";
-    if (sameBytes && type !== "unavailable") {
-      const created = room.byNick.size === 0;
-      if (created) room.owner = from;
-      for (const [other, jid] of room.byNick) {
-        out += `<presence from="${roomJid}/${other}" to="${from}">${fullItem(room, jid, from)}</presence>`;
-        out += `<presence from="${to}" to="${jid}">${fullItem(room, from, jid)}</presence>`;
-      }
-      out += `<presence from="${to}" to="${from}">${fullItem(room, from, from, created ? '<status code="201"/>' : "")}</presence>`;
-      out += `<message type="groupchat" from="${roomJid}" to="${from}"><subject/></message>`;
-      room.byNick.set(nick, from);
-      room.byJid.set(from, nick);
-    } else if (type === "unavailable") {
+    if (type === "unavailable") {
       room.byNick.delete(nick);
       room.byJid.delete(from);
       out += `<presence from="${to}" to="${from}" type="unavailable">${item(true)}</presence>`;
       for (const jid of room.byNick.values()) out += `<presence from="${to}" to="${jid}" type="unavailable">${item(false)}</presence>`;
     } else {
+      const created = room.byNick.size === 0;
+      if (created) room.owner = from;
       for (const [other, jid] of room.byNick) {
-        out += `<presence from="${roomJid}/${other}" to="${from}">${item(false)}</presence>`;
-        out += `<presence from="${to}" to="${jid}">${item(false)}</presence>`;
+        out += `<presence from="${roomJid}/${other}" to="${from}">${joinPayload(room, jid, from)}</presence>`;
+        out += `<presence from="${to}" to="${jid}">${joinPayload(room, from, jid)}</presence>`;
       }
-      out += `<presence from="${to}" to="${from}">${item(true)}</presence>`;
+      out += `<presence from="${to}" to="${from}">${joinPayload(room, from, from, created)}</presence>`;
+      if (sameBytes) out += `<message type="groupchat" from="${roomJid}" to="${from}"><subject/></message>`;
       room.byNick.set(nick, from);
       room.byJid.set(from, nick);
     }
